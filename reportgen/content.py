@@ -1,0 +1,266 @@
+"""Loading a content folder into the validated model, with every problem found.
+
+:func:`load_content` is the entry point of the first two build stages: it finds and
+parses the files (:mod:`reportgen.loader`), checks each record against its field list
+(:mod:`reportgen.validate`), then checks what spans records: ids unique across files,
+references that resolve, units that fit their metric, figures that fit their unit and
+date, sources that are cited.  It never stops at the first problem and never raises for
+bad content: the content is ``None`` when any problem is an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import schema
+from .errors import Problem, display_path
+from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
+from .model import (
+    Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
+)
+from .validate import DATE, RecordChecker, did_you_mean, top_level_records
+
+
+def load_content(content_dir: Path, base: Path | None = None) -> tuple[Content | None, list[Problem]]:
+    """Read, parse and validate a whole content folder: (content or None, sorted problems)."""
+    problems: list[Problem] = []
+    if not content_dir.is_dir():
+        return None, [Problem(display_path(content_dir, base), 1, 1, "RG006",
+                              "content folder does not exist",
+                              "pass --content DIR, or run reportgen from the project folder")]
+    files = find_content_files(content_dir)
+    registries: dict[str, SourceFile | None] = {}
+    for path in files["registries"]:
+        shown = display_path(path, base)
+        if not path.exists():
+            problems.append(Problem(shown, 1, 1, "RG006", f"required file {path.name} is missing",
+                                    "a content folder has site, sources, regions, programs and "
+                                    "metrics .yaml files"))
+            registries[path.stem] = None
+            continue
+        registries[path.stem], found = parse_yaml(path, shown)
+        problems.extend(found)
+    fact_files = []
+    for path in files["facts"]:
+        file, found = parse_yaml(path, display_path(path, base))
+        problems.extend(found)
+        if file:
+            fact_files.append(file)
+
+    builder = _ContentBuilder(problems)
+    site = builder.site(registries["site"])
+    sources = builder.registry(registries["sources"], "sources", _make_source)
+    regions = builder.registry(registries["regions"], "regions", _make_region)
+    programs = builder.registry(registries["programs"], "programs", _make_program)
+    metrics = builder.registry(registries["metrics"], "metrics", _make_metric)
+    builder.check_regions(regions)
+    builder.check_metrics(metrics)
+    facts = builder.facts(fact_files, sources, regions, programs, metrics)
+    builder.check_cited(sources, facts)
+    pages = builder.pages(files["pages"], base)
+
+    problems.sort()
+    if any(p.severity == "error" for p in problems) or site is None:
+        return None, problems
+    return Content(site, sources, regions, programs, metrics,
+                   sorted(facts, key=lambda f: f.id), pages), problems
+
+
+def _make_source(v: dict, loc) -> Source:
+    return Source(v["id"], v["publisher"], v["title"], v["date"], v["authors"], v["url"],
+                  v.get("archive"), v.get("editors", []), v.get("place"), v.get("note"),
+                  v.get("title_note"), v.get("date_note"), loc)
+
+
+def _make_region(v: dict, loc) -> Region:
+    return Region(v["id"], v["name"], v["name_en"], v["kind"], v["parent"], v["code"],
+                  v.get("includes", []), v.get("note"), loc)
+
+
+def _make_program(v: dict, loc) -> Program:
+    return Program(v["id"], v["name"], v["name_en"], v["short"], v["kind"],
+                   v.get("description") or "", v.get("description_en") or "", loc)
+
+
+def _make_metric(v: dict, loc) -> Metric:
+    return Metric(v["id"], v["label"], v["label_en"], v["unit"], v.get("other_units", []),
+                  v.get("description") or "", loc)
+
+
+class _ContentBuilder:
+    """Builds model objects from checked records, adding cross-record problems."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+    def add(self, where: tuple[str, int, int], rule: str, message: str, hint: str = "",
+            severity: str = "error") -> None:
+        self.problems.append(Problem(where[0], where[1], where[2], rule, message, hint, severity))
+
+    def site(self, file: SourceFile | None) -> Site | None:
+        if file is None:
+            return None
+        checker = RecordChecker(file, self.problems)
+        values = checker.record(file.data, (1, 1), schema.SITE, "site settings")
+        return Site(**values) if values else None
+
+    def registry(self, file: SourceFile | None, key: str, make) -> dict:
+        """Records of one registry file, by id; duplicates and bad records reported."""
+        if file is None:
+            return {}
+        checker = RecordChecker(file, self.problems)
+        kind = key.rstrip("s")
+        found: dict = {}
+        for data, loc in top_level_records(file, key, checker):
+            values = checker.record(data, loc, schema.REGISTRIES[key], kind)
+            if values is None:
+                continue
+            where = (file.display, *loc)
+            if values["id"] in found:
+                first = found[values["id"]].loc
+                self.add(where, "RG106", f"{kind} id '{values['id']}' is used twice",
+                         f"first at {first[0]}:{first[1]}; ids must be unique")
+                continue
+            found[values["id"]] = make(values, where)
+        return found
+
+    def check_regions(self, regions: dict[str, Region]) -> None:
+        for region in regions.values():
+            for ref in [region.parent, *region.includes]:
+                if ref is not None and ref not in regions:
+                    self.add(region.loc, "RG104", f"region '{region.id}' refers to unknown region "
+                             f"'{ref}'", did_you_mean(ref, regions))
+            if region.parent is None and region.kind != "country":
+                self.add(region.loc, "RG102", f"region '{region.id}' has no parent",
+                         "only the country has 'parent: null'")
+            seen, current = {region.id}, region
+            while current.parent in regions:
+                current = regions[current.parent]
+                if current.id in seen:
+                    self.add(region.loc, "RG104", f"region '{region.id}' lies inside itself",
+                             "follow the 'parent' chain and break the loop")
+                    break
+                seen.add(current.id)
+
+    def check_metrics(self, metrics: dict[str, Metric]) -> None:
+        for metric in metrics.values():
+            for unit in metric.other_units:
+                if unit not in UNITS:
+                    self.add(metric.loc, "RG107", f"metric '{metric.id}' has unknown unit '{unit}'",
+                             did_you_mean(unit, UNITS) or f"one of: {', '.join(UNITS)}")
+
+    def facts(self, files, sources, regions, programs, metrics) -> list[Fact]:
+        facts: list[Fact] = []
+        seen: dict[str, tuple] = {}
+        for file in files:
+            checker = RecordChecker(file, self.problems)
+            for data, loc in top_level_records(file, "facts", checker):
+                fact = self.fact(checker, data, loc, sources, regions, programs, metrics)
+                if fact is None:
+                    continue
+                if fact.id in seen:
+                    first = seen[fact.id]
+                    self.add(fact.loc, "RG106", f"fact id '{fact.id}' is used twice",
+                             f"first at {first[0]}:{first[1]}:{first[2]}; ids must be unique")
+                    continue
+                seen[fact.id] = fact.loc
+                facts.append(fact)
+        return facts
+
+    def fact(self, checker: RecordChecker, data, loc, sources, regions, programs, metrics):
+        values = checker.record(data, loc, schema.FACT, "fact")
+        if values is None:
+            return None
+        where = (checker.file.display, *loc)
+        ok = True
+
+        def resolve(key: str, ref: str, registry: dict, kind: str):
+            nonlocal ok
+            if ref in registry:
+                return registry[ref]
+            ok = False
+            hint = did_you_mean(ref, registry) or f"add '{ref}' to {kind}s.yaml first"
+            line, col = data.loc_of(key)
+            self.add((checker.file.display, line, col), "RG104", f"unknown {kind} '{ref}'", hint)
+            return None
+
+        region = resolve("region", values["region"], regions, "region")
+        metric = resolve("metric", values["metric"], metrics, "metric")
+        fact_programs = [resolve("programs", p, programs, "program") for p in values["programs"]]
+        citations = []
+        for index, item in enumerate(values["sources"]):
+            item_loc = data["sources"].loc_of(index)
+            cited = checker.record(item, item_loc, schema.CITATION, "citation")
+            if cited is None:
+                ok = False
+                continue
+            source = resolve("sources", cited["source"], sources, "source")
+            if source is not None:
+                citations.append(Citation(source, " ".join(cited["quote"].split()),
+                                          cited.get("quote_en")))
+        if not ok:
+            return None
+        fact = Fact(values["id"], region, fact_programs, metric, values["value"], values["unit"],
+                    values["period"], values["status"], citations, values.get("qualifier"),
+                    values.get("note"), values.get("derivation"), values.get("headline", False),
+                    where)
+        self.check_figure(fact, data, checker.file.display)
+        return fact
+
+    def check_figure(self, fact: Fact, data: YamlMap, display: str) -> None:
+        """Values that cannot be right for their unit, metric or date."""
+        at = lambda key: (display, *data.loc_of(key))  # noqa: E731
+        if fact.unit not in fact.metric.units:
+            self.add(at("unit"), "RG207", f"unit '{fact.unit}' does not fit metric "
+                     f"'{fact.metric.id}'", f"the metric is counted in {', '.join(fact.metric.units)}")
+        if fact.value.low < 0:
+            self.add(at("value"), "RG202", f"value {fact.value.low} is negative",
+                     "counts and amounts cannot be below zero")
+        if fact.unit == "percent" and not 0 <= fact.value.high <= 100:
+            self.add(at("value"), "RG203", f"percentage {fact.value.high} is outside 0-100",
+                     "write 70 for 70%, not 0.7 or 7000")
+        if fact.status == "actual":
+            start = (fact.period.start_year, *_month_day(fact.period.text, low=True))
+            for citation in fact.citations:
+                article = (citation.source.year, *_month_day(citation.source.date, low=False))
+                if start > article:
+                    self.add(at("period"), "RG206", f"actual figure for {fact.period.text} is "
+                             f"reported by '{citation.source.id}' dated {citation.source.date}",
+                             "an article cannot report what has not happened: use status "
+                             "'target' or 'plan', or correct the period")
+
+    def check_cited(self, sources: dict[str, Source], facts: list[Fact]) -> None:
+        cited = {c.source.id for fact in facts for c in fact.citations}
+        for source in sources.values():
+            if source.id not in cited:
+                self.add(source.loc, "RG303", f"source '{source.id}' is not cited by any fact",
+                         "add its figures, or remove it", severity="warning")
+
+    def pages(self, paths: list[Path], base: Path | None) -> list[MarkdownPage]:
+        pages = []
+        for path in paths:
+            shown = display_path(path, base)
+            if not SLUG.match(path.stem):
+                self.add((shown, 1, 1), "RG401", f"page file name '{path.name}' is not a slug",
+                         "name it like 'methodology.md'")
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.add((shown, 1, 1), "RG001", f"cannot read page: {exc}", "save it as UTF-8")
+                continue
+            first = next((line for line in text.splitlines() if line.strip()), "")
+            if not first.startswith("# "):
+                self.add((shown, 1, 1), "RG401", "page must start with a '# Title' heading")
+                continue
+            body = text.split(first, 1)[1]
+            pages.append(MarkdownPage(path.stem, first[2:].strip(), body, path))
+        return pages
+
+
+def _month_day(text: str, low: bool) -> tuple[int, int]:
+    """Month and day of an ISO date or period text; unknown parts at the low or high end."""
+    match = DATE.match(text.split("/")[0])
+    month = int(match[2]) if match and match[2] else (1 if low else 12)
+    day = int(match[3]) if match and match[3] else (1 if low else 31)
+    return month, day

@@ -1,0 +1,96 @@
+"""Problems found in content, and the exceptions that carry them.
+
+Every problem a contributor can act on is a :class:`Problem`: where it is (file, line,
+column), a stable rule id, what is wrong and how to fix it.  Stages collect problems
+instead of stopping at the first one; the CLI prints them all and picks the exit code.
+
+Rule ids are stable: tools and documentation refer to them.  Add new ones at the end of
+their block; never reuse a retired id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Rule id -> one-line summary (CONTRIBUTING.md lists them with examples).
+RULES: dict[str, str] = {
+    # Files and YAML
+    "RG001": "file cannot be read as UTF-8 text",
+    "RG002": "YAML does not parse",
+    "RG003": "a key appears twice in one mapping",
+    "RG004": "file is empty",
+    "RG005": "YAML tag or construct not allowed",
+    "RG006": "content folder or required registry file missing",
+    # Shape of a record
+    "RG101": "unknown key",
+    "RG102": "missing required field",
+    "RG103": "wrong type",
+    "RG104": "reference to an unknown id",
+    "RG105": "id is not a slug",
+    "RG106": "the same id twice",
+    "RG107": "value not allowed here",
+    # Values
+    "RG201": "number is not finite",
+    "RG202": "negative count or amount",
+    "RG203": "percentage outside 0-100",
+    "RG204": "range whose low exceeds its high",
+    "RG205": "period is not a year, month, date or span of years",
+    "RG206": "actual figure dated after the article that reports it",
+    "RG207": "unit does not fit the metric",
+    # Citations
+    "RG301": "figure without a source",
+    "RG302": "citation without a quote",
+    "RG303": "source that no fact cites",
+    # Pages and templates
+    "RG401": "Markdown page problem",
+    "RG402": "template error",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, located as precisely as the input allows."""
+
+    path: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    hint: str = ""
+    severity: str = "error"  # "error" or "warning"
+
+    def format(self) -> str:
+        """Compiler-style line that editors and CI make clickable."""
+        text = f"{self.path}:{self.line}:{self.column}: {self.rule} {self.message}"
+        if self.severity == "warning":
+            text = f"{self.path}:{self.line}:{self.column}: warning: {self.rule} {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ReportgenError(Exception):
+    """Base class of errors the CLI reports without a traceback."""
+
+
+class ContentError(ReportgenError):
+    """The content has problems; the build refuses to go on."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        super().__init__(f"{errors} problem(s) in the content")
+
+
+class BuildError(ReportgenError):
+    """The build failed for a reason other than content (templates, output folder)."""
+
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """Path as shown in messages: relative to *base* (default: working dir) when possible."""
+    base = base or Path.cwd()
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)

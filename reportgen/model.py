@@ -1,0 +1,246 @@
+"""The typed content model: sources, regions, programs, metrics, facts and pages.
+
+These classes are what every later stage (charts, pages, data export) works from.  They
+are built only by :mod:`reportgen.validate`, which guarantees the invariants documented
+on each field: every reference resolves, every fact has at least one quoted source.
+
+The controlled vocabularies (statuses, qualifiers, units, region kinds) live here, with
+their Indonesian and English labels, because code depends on them (an *actual* figure is
+checked against its article's date; a *percent* must lie in 0-100).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+"""Ids: lowercase letters, digits and single hyphens; safe in paths and HTML ids."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a controlled vocabulary."""
+
+    id: str
+    label: str  # Indonesian
+    label_en: str
+    description: str = ""
+
+
+def _vocabulary(*terms: Term) -> dict[str, Term]:
+    return {term.id: term for term in terms}
+
+
+STATUSES = _vocabulary(
+    Term("actual", "Realisasi", "Actual", "A count or amount that has happened, as reported."),
+    Term("target", "Target", "Target", "A goal that an agency or government has set."),
+    Term("plan", "Rencana", "Plan", "An intention or commitment without a set target date."),
+    Term("budget", "Anggaran", "Allocated budget", "Money set aside in a budget."),
+    Term("benefit", "Besaran manfaat", "Benefit amount", "What a program pays out per case."),
+)
+
+QUALIFIERS = _vocabulary(
+    Term("about", "sekitar", "about", "The article hedges: 'sekitar', 'kisaran', '-an'."),
+    Term("more-than", "lebih dari", "more than", "The article says 'lebih dari' or '... lebih'."),
+    Term("at-least", "sedikitnya", "at least", "The article says 'sedikitnya' or 'minimal'."),
+    Term("up-to", "hingga", "up to", "The article gives only an upper bound ('hingga')."),
+    Term("less-than", "kurang dari", "less than", "The article says 'kurang dari'."),
+)
+
+UNITS = _vocabulary(
+    Term("people", "orang", "people"),
+    Term("families", "keluarga", "families"),
+    Term("villages", "kampung/desa", "villages"),
+    Term("IDR", "rupiah", "rupiah"),
+    Term("percent", "persen", "percent"),
+)
+
+REGION_KINDS = _vocabulary(
+    Term("country", "Negara", "Country"),
+    Term("area", "Wilayah gabungan", "Combined area",
+         "Several provinces reported together, as an article does."),
+    Term("province", "Provinsi", "Province"),
+    Term("regency", "Kabupaten", "Regency"),
+    Term("city", "Kota", "City"),
+)
+
+PROGRAM_KINDS = _vocabulary(
+    Term("program", "Program BPJS Ketenagakerjaan", "BPJS Ketenagakerjaan program"),
+    Term("scheme", "Skema pembiayaan", "Funding scheme"),
+    Term("unspecified", "Program tidak dirinci", "Program not specified"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year, month, day, or span of years ("2025/2026"), as written in the content."""
+
+    text: str
+    start_year: int
+    end_year: int
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.start_year, self.end_year, self.text)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A figure: one number (low == high) or a range low..high."""
+
+    low: int | float
+    high: int | float
+
+    @property
+    def is_range(self) -> bool:
+        return self.low != self.high
+
+    def as_json(self) -> int | float | dict[str, int | float]:
+        return {"low": self.low, "high": self.high} if self.is_range else self.low
+
+
+@dataclass
+class Site:
+    """Site-wide settings from ``site.yaml``."""
+
+    title: str
+    title_en: str
+    description: str
+    description_en: str
+
+
+@dataclass
+class Source:
+    """A news article that facts are quoted from."""
+
+    id: str
+    publisher: str
+    title: str | None  # None when the captured page shows no headline
+    date: str  # ISO, as precise as the article allows: "2024", "2024-02", "2024-02-26"
+    authors: list[str]
+    url: str | None  # None when unknown; never invented
+    archive: str | None  # file name of the article's text in the archive folder
+    editors: list[str] = field(default_factory=list)
+    place: str | None = None
+    note: str | None = None
+    title_note: str | None = None
+    date_note: str | None = None
+    loc: tuple[str, int, int] = ("", 0, 0)
+
+    @property
+    def year(self) -> int:
+        return int(self.date[:4])
+
+
+@dataclass
+class Region:
+    """A country, province, regency, city, or an area several provinces make together."""
+
+    id: str
+    name: str
+    name_en: str
+    kind: str
+    parent: str | None
+    code: str | None  # Kemendagri code, where known
+    includes: list[str] = field(default_factory=list)  # for kind "area"
+    note: str | None = None
+    loc: tuple[str, int, int] = ("", 0, 0)
+
+
+@dataclass
+class Program:
+    """A BPJS Ketenagakerjaan program (JKK, JKM, ...) or a funding scheme."""
+
+    id: str
+    name: str
+    name_en: str
+    short: str
+    kind: str
+    description: str = ""
+    description_en: str = ""
+    loc: tuple[str, int, int] = ("", 0, 0)
+
+
+@dataclass
+class Metric:
+    """What a figure counts, with the unit it is normally given in."""
+
+    id: str
+    label: str
+    label_en: str
+    unit: str
+    other_units: list[str] = field(default_factory=list)
+    description: str = ""
+    loc: tuple[str, int, int] = ("", 0, 0)
+
+    @property
+    def units(self) -> list[str]:
+        return [self.unit, *self.other_units]
+
+
+@dataclass
+class Citation:
+    """One source a fact is quoted from, with the sentence that states the figure."""
+
+    source: Source
+    quote: str
+    quote_en: str | None = None
+
+
+@dataclass
+class Fact:
+    """One figure, about one region and period, cited to one or more sources."""
+
+    id: str
+    region: Region
+    programs: list[Program]
+    metric: Metric
+    value: Value
+    unit: str
+    period: Period
+    status: str
+    citations: list[Citation]
+    qualifier: str | None = None
+    note: str | None = None
+    derivation: str | None = None  # how the figure follows from its quote, when not literal
+    headline: bool = False
+    loc: tuple[str, int, int] = ("", 0, 0)
+
+
+@dataclass
+class MarkdownPage:
+    """A prose page from ``content/pages/*.md``."""
+
+    slug: str
+    title: str
+    markdown: str
+    src_path: Path
+
+
+@dataclass
+class Content:
+    """Everything a site is built from, validated."""
+
+    site: Site
+    sources: dict[str, Source]
+    regions: dict[str, Region]
+    programs: dict[str, Program]
+    metrics: dict[str, Metric]
+    facts: list[Fact]  # sorted by id
+    pages: list[MarkdownPage]
+
+    def children(self, region: Region) -> list[Region]:
+        """Regions whose parent is *region*, by name."""
+        return sorted((r for r in self.regions.values() if r.parent == region.id),
+                      key=lambda r: r.name)
+
+    def ancestors(self, region: Region) -> list[Region]:
+        """From the top (the country) down to *region*'s parent."""
+        chain: list[Region] = []
+        current = region
+        while current.parent and current.parent in self.regions and len(chain) < 20:
+            current = self.regions[current.parent]
+            chain.append(current)
+        return list(reversed(chain))

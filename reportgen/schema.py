@@ -1,0 +1,125 @@
+"""The shape of every content file, declared once.
+
+Each record kind (source, region, program, metric, fact, citation) is a list of
+:class:`FieldSpec`.  :mod:`reportgen.validate` checks content against these lists, and the
+same lists document the format (README, contributor guide) and can be turned into a JSON
+Schema for editors.  Change a field here and both follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, STATUSES, UNITS
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One key of a record."""
+
+    name: str
+    type: str  # see TYPES
+    required: bool
+    doc: str
+    choices: tuple[str, ...] = ()
+
+
+TYPES = {
+    "text": "non-empty text",
+    "text?": "text, or null",
+    "slug": "an id: lowercase letters, digits and hyphens",
+    "slug?": "an id, or null",
+    "slugs": "a non-empty list of ids",
+    "texts": "a list of text",
+    "bool": "true or false",
+    "choice": "one of a fixed set of words",
+    "choice?": "one of a fixed set of words, or null",
+    "date": "a date as precise as known: YYYY, YYYY-MM or YYYY-MM-DD",
+    "period": "YYYY, YYYY-MM, YYYY-MM-DD, or a span of years YYYY/YYYY",
+    "url?": "an http(s) address, or null when unknown",
+    "value": "a number, or a range {low: n, high: n}",
+    "citations": "a non-empty list of {source, quote}",
+}
+
+SITE = [
+    FieldSpec("title", "text", True, "Site title, in Indonesian."),
+    FieldSpec("title_en", "text", True, "Site title in English."),
+    FieldSpec("description", "text", True, "One-sentence description, in Indonesian."),
+    FieldSpec("description_en", "text", True, "One-sentence description in English."),
+]
+
+SOURCE = [
+    FieldSpec("id", "slug", True, "Unique id, e.g. publisher and date: 'antara-2024-kota-sorong'."),
+    FieldSpec("publisher", "text", True, "Publisher as the page names it."),
+    FieldSpec("title", "text?", True, "Headline as published; null when the page shows none."),
+    FieldSpec("title_note", "text?", False, "Why the title is missing or unusual."),
+    FieldSpec("date", "date", True, "Publication date as precise as the article allows."),
+    FieldSpec("date_note", "text?", False, "Where the date comes from, when not a dateline."),
+    FieldSpec("authors", "texts", True, "Reporters named by the article (may be empty)."),
+    FieldSpec("editors", "texts", False, "Editors named by the article."),
+    FieldSpec("place", "text?", False, "Dateline place."),
+    FieldSpec("url", "url?", True, "Web address; null when unknown. Never invent one."),
+    FieldSpec("archive", "text?", False, "File name of the article's text in the archive folder."),
+    FieldSpec("note", "text?", False, "Anything a reader should know about this source."),
+]
+
+REGION = [
+    FieldSpec("id", "slug", True, "Unique id, e.g. 'kota-sorong'."),
+    FieldSpec("name", "text", True, "Name in Indonesian, e.g. 'Kota Sorong'."),
+    FieldSpec("name_en", "text", True, "Name in English."),
+    FieldSpec("kind", "choice", True, "What kind of region.", tuple(REGION_KINDS)),
+    FieldSpec("parent", "slug?", True, "Id of the region it lies in today; null for the country."),
+    FieldSpec("code", "text?", True, "Kemendagri region code; null when not known."),
+    FieldSpec("includes", "slugs", False, "For an area: the regions it is made of."),
+    FieldSpec("note", "text?", False, "History or remarks (e.g. when it was formed)."),
+]
+
+PROGRAM = [
+    FieldSpec("id", "slug", True, "Unique id, e.g. 'jkk'."),
+    FieldSpec("short", "text", True, "Abbreviation shown in tags, e.g. 'JKK'."),
+    FieldSpec("name", "text", True, "Name in Indonesian."),
+    FieldSpec("name_en", "text", True, "Name in English."),
+    FieldSpec("kind", "choice", True, "Program, funding scheme, or not specified.",
+              tuple(PROGRAM_KINDS)),
+    FieldSpec("description", "text?", False, "What it covers, in Indonesian."),
+    FieldSpec("description_en", "text?", False, "What it covers, in English."),
+]
+
+METRIC = [
+    FieldSpec("id", "slug", True, "Unique id, e.g. 'participants-protected'."),
+    FieldSpec("label", "text", True, "Label in Indonesian."),
+    FieldSpec("label_en", "text", True, "Label in English."),
+    FieldSpec("unit", "choice", True, "The unit it is normally counted in.", tuple(UNITS)),
+    FieldSpec("other_units", "texts", False, "Other units articles use for it."),
+    FieldSpec("description", "text?", False, "What exactly is counted."),
+]
+
+FACT = [
+    FieldSpec("id", "slug", True, "Unique id across all content; becomes the HTML anchor."),
+    FieldSpec("region", "slug", True, "Id of the region the figure is about."),
+    FieldSpec("programs", "slugs", True, "Ids of the programs or schemes it concerns."),
+    FieldSpec("metric", "slug", True, "Id of what is counted."),
+    FieldSpec("value", "value", True, "The figure: a number, or {low, high} for a range."),
+    FieldSpec("unit", "choice", True, "Unit of the value.", tuple(UNITS)),
+    FieldSpec("period", "period", True, "Year or date the figure refers to."),
+    FieldSpec("status", "choice", True, "What kind of figure it is.", tuple(STATUSES)),
+    FieldSpec("qualifier", "choice?", False, "How the article hedges it.", tuple(QUALIFIERS)),
+    FieldSpec("sources", "citations", True, "Where it is reported, each with the quoted sentence."),
+    FieldSpec("note", "text?", False, "Anything odd about the figure, for readers."),
+    FieldSpec("derivation", "text?", False, "How the value follows from the quote, if not literal."),
+    FieldSpec("headline", "bool", False, "Show it among the headline figures of the overview."),
+]
+
+CITATION = [
+    FieldSpec("source", "slug", True, "Id of the source."),
+    FieldSpec("quote", "text", True, "The article's sentence stating the figure, verbatim."),
+    FieldSpec("quote_en", "text?", False, "An English translation of the quote."),
+]
+
+REGISTRIES = {
+    "sources": SOURCE,
+    "regions": REGION,
+    "programs": PROGRAM,
+    "metrics": METRIC,
+}
+"""Registry file name -> record fields; each file holds ``{name: [records]}``."""
