@@ -1,0 +1,231 @@
+"""Charts as Vega-Lite specs, built with Altair: pure functions of the model, no I/O.
+
+Every chart carries its citation inside the spec (a subtitle naming its sources, and
+the sources in each mark's tooltip), so an exported or printed chart still says where
+its figures come from.  Ranges are drawn as ranges (a bar from low to high with end
+ticks), and each status has its own colour so actual figures and targets are told apart.
+
+Specs use no selection parameters, so Altair's global counters never name anything in
+them and the same content always gives the same spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+from babel.dates import format_date
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from .model import STATUSES, Fact, Metric, Region
+from .numbers import describe_value
+
+STATUS_COLOURS = {
+    "actual": "#1b6f5c",
+    "target": "#c2571a",
+    "plan": "#7a4fa3",
+    "budget": "#2c5f9e",
+    "benefit": "#6b6b6b",
+}
+"""One colour per status; chosen to stay apart for common colour-vision deficiencies."""
+
+CHART_WIDTH = 460
+
+_NUMBER_AXIS = {"format": ",.0f", "tickCount": 4, "labelFlush": True}
+"""Whole numbers with the locale's grouping (2.200.000.000 in Indonesian)."""
+
+
+@dataclass
+class Chart:
+    """One chart of a page: its spec, what it shows, and the facts behind it."""
+
+    name: str  # unique within its page; used for file names and ids
+    title: str
+    description: str  # text alternative, one sentence
+    spec: dict
+    facts: list[Fact]
+
+    @property
+    def sources(self):
+        seen = {}
+        for fact in self.facts:
+            for citation in fact.citations:
+                seen.setdefault(citation.source.id, citation.source)
+        return sorted(seen.values(), key=lambda s: (s.date, s.id))
+
+
+def source_label(source, locale: str = "id") -> str:
+    """'Publisher, 26 Februari 2024': how a chart names a source."""
+    return f"{source.publisher}, {format_source_date(source.date, locale)}"
+
+
+def format_source_date(date: str, locale: str = "id") -> str:
+    """An ISO date as precise as known, written out: '2024', 'Februari 2024', '26 Februari 2024'."""
+    import datetime
+
+    parts = [int(p) for p in date.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return format_date(datetime.date(parts[0], parts[1], 1), "MMMM y", locale=locale)
+    return format_date(datetime.date(*parts), "d MMMM y", locale=locale)
+
+
+def d3_format_locale(locale: str = "id") -> dict:
+    """The d3-format locale (for Vega) built from Babel's data, so charts match the text."""
+    return {
+        "decimal": get_decimal_symbol(locale),
+        "thousands": get_group_symbol(locale),
+        "grouping": [3],
+        "currency": ["Rp", ""] if locale == "id" else ["IDR ", ""],
+    }
+
+
+def _rows(facts: list[Fact], label, locale: str) -> list[dict]:
+    rows = []
+    for fact in facts:
+        status = STATUSES[fact.status]
+        rows.append({
+            "fact": fact.id,
+            "metric": f"{fact.metric.label if locale == 'id' else fact.metric.label_en}",
+            "label": label(fact),
+            "period": fact.period.text,
+            "order": fact.period.start_year,
+            "low": fact.value.low,
+            "high": fact.value.high,
+            "point": None if fact.value.is_range else fact.value.low,
+            "figure": describe_value(fact.value, fact.unit, fact.qualifier, locale),
+            "status": status.label if locale == "id" else status.label_en,
+            "sources": "; ".join(source_label(c.source, locale) for c in fact.citations),
+        })
+    return rows
+
+
+def _status_scale(facts: list[Fact], locale: str) -> alt.Scale:
+    used = [s for s in STATUSES if any(f.status == s for f in facts)]
+    return alt.Scale(domain=[STATUSES[s].label if locale == "id" else STATUSES[s].label_en
+                             for s in used],
+                     range=[STATUS_COLOURS[s] for s in used])
+
+
+def _tooltip(locale: str, with_region: bool = False) -> list:
+    words = {"id": ("Indikator", "Angka", "Periode", "Status", "Sumber", "Keterangan"),
+             "en": ("Metric", "Figure", "Period", "Status", "Source", "Label")}[locale]
+    fields = [alt.Tooltip("metric:N", title=words[0]), alt.Tooltip("figure:N", title=words[1]),
+              alt.Tooltip("period:N", title=words[2]), alt.Tooltip("status:N", title=words[3]),
+              alt.Tooltip("sources:N", title=words[4])]
+    if with_region:
+        fields.insert(0, alt.Tooltip("label:N", title=words[5]))
+    return fields
+
+
+def _subtitle(facts: list[Fact], locale: str) -> list[str]:
+    sources = Chart("", "", "", {}, facts).sources
+    lead = "Sumber: " if locale == "id" else "Sources: "
+    return [lead + "; ".join(source_label(s, locale) for s in sources)]
+
+
+def _finish(chart, title: str, facts: list[Fact], locale: str) -> dict:
+    spec = chart.properties(
+        title=alt.TitleParams(title, subtitle=_subtitle(facts, locale), anchor="start",
+                              subtitleColor="#4a4a4a", fontSize=14, subtitleFontSize=11)
+    ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11,
+                                                 labelLimit=220).to_dict(validate=False)
+    spec["usermeta"] = {"facts": [f.id for f in facts]}
+    return spec
+
+
+def figure_bars(facts: list[Fact], label, title: str, locale: str = "id") -> dict:
+    """Horizontal bars per metric (one panel each, own scale): points as bars, ranges low-high."""
+    data = alt.Data(values=_rows(facts, label, locale))
+    colour = alt.Color("status:N", scale=_status_scale(facts, locale),
+                       legend=alt.Legend(title=None, orient="bottom"))
+    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
+    base = alt.Chart(data).encode(y=y, color=colour, tooltip=_tooltip(locale, True))
+    points = base.mark_bar(height={"band": 0.7}).encode(
+        x=alt.X("point:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS))
+    ).transform_filter("datum.point !== null")
+    ranges = base.mark_bar(height={"band": 0.35}, opacity=0.75).encode(
+        x=alt.X("low:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)), x2="high:Q").transform_filter("datum.point === null")
+    ends = base.mark_tick(thickness=2, size=16).encode(x="high:Q").transform_filter(
+        "datum.point === null")
+    starts = base.mark_tick(thickness=2, size=16).encode(x="low:Q").transform_filter(
+        "datum.point === null")
+    labels = base.mark_text(align="left", dx=4, color="#222").encode(
+        x="high:Q", text="figure:N")
+    layered = alt.layer(points, ranges, starts, ends, labels).properties(width=CHART_WIDTH)
+    chart = layered.facet(
+        row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left",
+                                                               labelAnchor="start",
+                                                               labelOrient="top",
+                                                               labelFontWeight="bold",
+                                                               labelFontSize=12))
+    ).resolve_scale(x="independent", y="independent")
+    return _finish(chart, title, facts, locale)
+
+
+def time_series(facts: list[Fact], metric: Metric, title: str, locale: str = "id") -> dict:
+    """One metric over its periods: a line through the figures, ranges as error bars."""
+    data = alt.Data(values=_rows(facts, lambda f: f.period.text, locale))
+    colour = alt.Color("status:N", scale=_status_scale(facts, locale),
+                       legend=alt.Legend(title=None, orient="bottom"))
+    x = alt.X("period:O", title=None, sort=alt.EncodingSortField("order"),
+              axis=alt.Axis(labelAngle=0))
+    base = alt.Chart(data).encode(x=x, tooltip=_tooltip(locale))
+    line = base.mark_line(color="#888", strokeDash=[4, 3]).encode(
+        y=alt.Y("mid:Q", title=metric.label if locale == "id" else metric.label_en,
+                axis=alt.Axis(**_NUMBER_AXIS)))
+    spans = base.mark_rule(strokeWidth=3).encode(y="low:Q", y2="high:Q", color=colour)
+    dots = base.mark_point(filled=True, size=70).encode(y="mid:Q", color=colour)
+    labels = base.mark_text(dy=-12, color="#222").encode(y="high:Q", text="figure:N")
+    chart = alt.layer(line, spans, dots, labels).transform_calculate(
+        mid="(datum.low + datum.high) / 2").properties(width=CHART_WIDTH, height=220)
+    return _finish(chart, title, facts, locale)
+
+
+def region_charts(region: Region, facts: list[Fact], locale: str = "id") -> list[Chart]:
+    """A region's charts: all its figures by metric, and a time series per repeated metric."""
+    if not facts:
+        return []
+    words = {"id": ("Angka {name} menurut indikator", "{metric}, {name}, menurut tahun"),
+             "en": ("{name}: figures by metric", "{metric}, {name}, by year")}[locale]
+    name = region.name if locale == "id" else region.name_en
+    status = (lambda f: STATUSES[f.status].label) if locale == "id" else (
+        lambda f: STATUSES[f.status].label_en)
+    title = words[0].format(name=name)
+    charts = [Chart("figures", title, _describe(title, facts, locale),
+                    figure_bars(facts, lambda f: f"{f.period.text} · {status(f)}", title, locale),
+                    facts)]
+    by_metric: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_metric.setdefault(fact.metric.id, []).append(fact)
+    for metric_id, group in sorted(by_metric.items()):
+        if len({f.period.text for f in group}) < 2:
+            continue
+        metric = group[0].metric
+        label = metric.label if locale == "id" else metric.label_en
+        title = words[1].format(metric=label, name=name)
+        group = sorted(group, key=lambda f: (f.period.sort_key, f.id))
+        charts.append(Chart(f"trend-{metric_id}", title, _describe(title, group, locale),
+                            time_series(group, metric, title, locale), group))
+    return charts
+
+
+def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]:
+    """A program's chart: every region's figures for it, compared, panel per metric."""
+    if not facts:
+        return []
+    name = program.name if locale == "id" else program.name_en
+    title = (f"{name}: perbandingan antarwilayah" if locale == "id"
+             else f"{name}: regions compared")
+    label = (lambda f: f"{f.region.name} ({f.period.text})") if locale == "id" else (
+        lambda f: f"{f.region.name_en} ({f.period.text})")
+    return [Chart("comparison", title, _describe(title, facts, locale),
+                  figure_bars(facts, label, title, locale), facts)]
+
+
+def _describe(title: str, facts: list[Fact], locale: str) -> str:
+    """One-sentence text alternative; the full data follow as a table on the page."""
+    if locale == "id":
+        return f"{title}: {len(facts)} angka; datanya ada pada tabel di bawah grafik."
+    return f"{title}: {len(facts)} figures; the data are in the table below the chart."

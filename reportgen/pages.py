@@ -1,0 +1,156 @@
+"""Planning the site: which pages exist, where they go, and which figures each shows.
+
+:func:`plan_pages` decides everything about a page except its markup: its output path,
+template, title, the facts it shows (in display order, which also numbers its
+citations) and its charts.  Every fact has one *home* page, its region's page, which is
+what ``facts.json`` links to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .charts import Chart, program_chart, region_charts
+from .model import Content, Fact, MarkdownPage, Program, Region, Source
+
+
+def region_path(region: Region) -> str:
+    return f"regions/{region.id}/index.html"
+
+
+def program_path(program: Program) -> str:
+    return f"programs/{program.id}/index.html"
+
+
+def source_path(source: Source) -> str:
+    return f"sources/{source.id}/index.html"
+
+
+def markdown_path(page: MarkdownPage) -> str:
+    return f"{page.slug}/index.html"
+
+
+def home_path(fact: Fact) -> str:
+    """The page whose element with id = fact id shows the fact: its region's page."""
+    return region_path(fact.region)
+
+
+def path_for(thing) -> str:
+    """Site path of a region, program, source or Markdown page."""
+    for kind, make in ((Region, region_path), (Program, program_path), (Source, source_path),
+                       (MarkdownPage, markdown_path)):
+        if isinstance(thing, kind):
+            return make(thing)
+    raise TypeError(f"no page for {type(thing).__name__}")
+
+
+@dataclass
+class Group:
+    """A heading on a page and the facts under it, possibly split into subgroups."""
+
+    title: str
+    facts: list[Fact] = field(default_factory=list)
+    subgroups: list["Group"] = field(default_factory=list)
+    anchor: str = ""
+    program: Program | None = None
+
+    def all_facts(self) -> list[Fact]:
+        return self.facts + [f for g in self.subgroups for f in g.all_facts()]
+
+
+@dataclass
+class Page:
+    """One HTML page to render."""
+
+    out_path: str
+    template: str
+    title: str
+    kind: str
+    groups: list[Group] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def facts(self) -> list[Fact]:
+        """Facts shown on the page with their id, in display order."""
+        return [f for g in self.groups for f in g.all_facts()]
+
+
+def _by_period(facts: list[Fact]) -> list[Fact]:
+    return sorted(facts, key=lambda f: (f.period.sort_key, f.status, f.id))
+
+
+def _metric_groups(content: Content, facts: list[Fact], order_key) -> list[Group]:
+    groups = []
+    for metric in content.metrics.values():
+        chosen = sorted((f for f in facts if f.metric.id == metric.id), key=order_key)
+        if chosen:
+            groups.append(Group(metric.label, chosen, anchor=f"metric-{metric.id}"))
+    return groups
+
+
+def plan_region(content: Content, region: Region, facts: list[Fact]) -> Page:
+    """A region's page: figures grouped by (first-named) program, then metric."""
+    groups = []
+    for program in content.programs.values():
+        mine = [f for f in facts if f.programs[0].id == program.id]
+        if mine:
+            groups.append(Group(program.name, subgroups=_metric_groups(
+                content, mine, lambda f: (f.period.sort_key, f.status, f.id)),
+                anchor=f"program-{program.id}", program=program))
+    return Page(region_path(region), "region.html", region.name, "region", groups,
+                region_charts(region, _by_period(facts)),
+                {"region": region, "children": content.children(region),
+                 "ancestors": content.ancestors(region),
+                 "includes": [content.regions[r] for r in region.includes]})
+
+
+def plan_program(content: Content, program: Program, facts: list[Fact]) -> Page:
+    """A program's page: every region's figures for it, grouped by metric."""
+    order = lambda f: (f.region.name, f.period.sort_key, f.status, f.id)  # noqa: E731
+    ordered = sorted(facts, key=lambda f: (f.metric.id, *order(f)))
+    return Page(program_path(program), "program.html", program.name, "program",
+                _metric_groups(content, facts, order), program_chart(program, ordered),
+                {"program": program})
+
+
+def plan_source(content: Content, source: Source, facts: list[Fact]) -> Page:
+    """A source's page: the article's details and every figure cited from it."""
+    ordered = sorted(facts, key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+    return Page(source_path(source), "source.html", source.publisher, "source",
+                [Group(source.title or source.publisher, ordered)], [], {"source": source})
+
+
+def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]]) -> Page:
+    """The overview: headline figures, the regions by province, the programs, the sources."""
+    headline = sorted((f for f in content.facts if f.headline),
+                      key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+    top = [r for r in content.regions.values() if r.parent is None]
+    return Page("index.html", "overview.html", content.site.title, "overview",
+                [Group("headline", headline)], [],
+                {"top_regions": top, "facts_by_region": facts_by_region})
+
+
+def plan_pages(content: Content) -> list[Page]:
+    """Every page of the site, in a stable order."""
+    by_region: dict[str, list[Fact]] = {r: [] for r in content.regions}
+    by_program: dict[str, list[Fact]] = {p: [] for p in content.programs}
+    by_source: dict[str, list[Fact]] = {s: [] for s in content.sources}
+    for fact in content.facts:
+        by_region[fact.region.id].append(fact)
+        for program in fact.programs:
+            by_program[program.id].append(fact)
+        for citation in fact.citations:
+            if fact not in by_source[citation.source.id]:
+                by_source[citation.source.id].append(fact)
+    pages = [plan_overview(content, by_region)]
+    pages += [plan_region(content, r, by_region[r.id]) for r in content.regions.values()]
+    pages += [plan_program(content, p, by_program[p.id]) for p in content.programs.values()]
+    pages += [plan_source(content, s, by_source[s.id]) for s in content.sources.values()]
+    pages.append(Page("sources/index.html", "sources.html", "Sumber", "sources",
+                      extra={"sources": sorted(content.sources.values(),
+                                               key=lambda s: (s.date, s.id)),
+                             "counts": {s: len(f) for s, f in by_source.items()}}))
+    pages += [Page(markdown_path(p), "page.html", p.title, "page", extra={"document": p})
+              for p in content.pages]
+    return pages

@@ -1,0 +1,139 @@
+"""Turning planned pages into HTML: the Jinja environment, its filters, page contexts.
+
+Templates come from the project's ``templates/`` folder.  Autoescaping is on for every
+template and undefined names are errors, so a missing field fails the build instead of
+printing nothing.  Citations are numbered here, per page, in the order the page shows
+its figures; the markup for a citation lives in ``templates/_citation.html`` alone.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from .charts import d3_format_locale, format_source_date, source_label
+from .errors import BuildError
+from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, STATUSES, UNITS, Citation, Content, Fact
+from .numbers import describe_value, format_number, format_value, qualifier_label, unit_label
+from .pages import Page, home_path, path_for
+
+
+@dataclass(frozen=True)
+class Note:
+    """A numbered citation on one page: a fact's figure and one of its sources."""
+
+    number: int
+    fact: Fact
+    citation: Citation
+
+    @property
+    def anchor(self) -> str:
+        return f"cite-{self.number}"
+
+    @property
+    def hover(self) -> str:
+        source = self.citation.source
+        return f"{source.publisher}, {format_source_date(source.date)}: “{self.citation.quote}”"
+
+
+def number_citations(facts: list[Fact]) -> tuple[dict[str, list[Note]], list[Note]]:
+    """Number every (fact, source) pair in display order: per fact, and as one list."""
+    by_fact: dict[str, list[Note]] = {}
+    ordered: list[Note] = []
+    for fact in facts:
+        if fact.id in by_fact:
+            continue
+        notes = [Note(len(ordered) + i + 1, fact, c) for i, c in enumerate(fact.citations)]
+        by_fact[fact.id] = notes
+        ordered.extend(notes)
+    return by_fact, ordered
+
+
+def json_for_script(data: object) -> Markup:
+    """JSON safe inside <script type="application/json">: no '<', '>' or '&' survives."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja environment every page is rendered with."""
+    if not (templates_dir / "base.html").is_file():
+        raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
+        ["table", "replacements", "smartquotes"])
+    env.filters.update(
+        number=format_number,
+        value=lambda fact: format_value(fact.value, fact.unit),
+        figure=lambda fact: describe_value(fact.value, fact.unit, fact.qualifier),
+        qualifier=qualifier_label,
+        unit=unit_label,
+        date=format_source_date,
+        source_label=source_label,
+        markdown=lambda text: Markup(markdown.render(text)),
+        json_script=json_for_script,
+    )
+    env.globals.update(statuses=STATUSES, qualifiers=QUALIFIERS, units=UNITS,
+                       region_kinds=REGION_KINDS, program_kinds=PROGRAM_KINDS,
+                       path_for=path_for, home_path=home_path)
+    return env
+
+
+def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> dict:
+    """Everything a page template may use."""
+    root = posixpath.relpath(".", posixpath.dirname(page.out_path) or ".")
+    root = "" if root == "." else root + "/"
+    notes_by_fact, notes = number_citations(page.facts)
+
+    def href(target) -> str:
+        """Relative link from this page to a site path or to a model object's page."""
+        path = target if isinstance(target, str) else path_for(target)
+        return root + path
+
+    return {
+        "site": content.site,
+        "content": content,
+        "page": page,
+        "root": root,
+        "href": href,
+        "notes_by_fact": notes_by_fact,
+        "notes": notes,
+        "chart_files": chart_files,
+        "has_charts": bool(page.charts),
+        "chart_locale": d3_format_locale("id"),
+        "nav": [("index.html", "Ringkasan"), ("index.html#regions", "Wilayah"),
+                ("index.html#programs", "Program"), ("sources/index.html", "Sumber")] + [
+            (path_for(p), p.title) for p in content.pages],
+        **page.extra,
+    }
+
+
+def render_page(env: jinja2.Environment, content: Content, page: Page,
+                chart_files: dict[str, str]) -> str:
+    """The HTML of one page; template mistakes become a BuildError naming the template."""
+    try:
+        template = env.get_template(page.template)
+        return template.render(page_context(content, page, chart_files))
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(f"{exc.filename or exc.name}:{exc.lineno}: RG402 template error: "
+                         f"{exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise BuildError(f"RG402 template '{exc.name}' not found (needed for "
+                         f"{page.out_path})") from None
+    except jinja2.UndefinedError as exc:
+        raise BuildError(f"{page.template}: RG402 template error while rendering "
+                         f"{page.out_path}: {exc.message}") from None

@@ -1,0 +1,58 @@
+"""Static chart images and the offline chart bundle, both made with vl-convert.
+
+vl-convert renders a Vega-Lite spec to SVG without a browser, and makes the one
+JavaScript file (Vega, Vega-Lite, vega-embed) the site serves itself, so pages load
+nothing from other hosts.  Both are slow to make and depend only on their inputs, so
+both are cached on disk, keyed by what they are made from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .charts import d3_format_locale
+
+
+def default_cache_dir() -> Path:
+    """``$REPORTGEN_CACHE`` if set, else ``.cache/reportgen`` in the working folder."""
+    return Path(os.environ.get("REPORTGEN_CACHE") or ".cache/reportgen")
+
+
+class VegaRenderer:
+    """Renders chart SVGs and the JavaScript bundle, through an on-disk cache."""
+
+    def __init__(self, cache_dir: Path | None):
+        import vl_convert  # heavy: imported only when a build needs charts
+
+        self.vlc = vl_convert
+        self.cache_dir = cache_dir
+        self.version = "vl-convert {} vega {} vega-embed {}".format(
+            getattr(vl_convert, "__version__", "?"), vl_convert.get_vega_version(),
+            vl_convert.get_vega_embed_version())
+
+    def _cached(self, kind: str, key_material: str, make) -> str:
+        if self.cache_dir is None:
+            return make()
+        key = hashlib.sha256(f"{self.version}\n{key_material}".encode()).hexdigest()
+        path = self.cache_dir / kind / f"{key[:2]}/{key}"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        text = make()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        return text
+
+    def svg(self, spec: dict, locale: str = "id") -> str:
+        """The chart as a static SVG image."""
+        material = json.dumps([spec, locale], sort_keys=True)
+        return self._cached("svg", material, lambda: self.vlc.vegalite_to_svg(
+            spec, format_locale=d3_format_locale(locale)))
+
+    def javascript_bundle(self) -> str:
+        """Vega, Vega-Lite and vega-embed in one self-contained script."""
+        return self._cached("js", "bundle", lambda: self.vlc.javascript_bundle())

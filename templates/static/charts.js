@@ -1,0 +1,25 @@
+// Starts the interactive charts. Each <figure class="chart"> carries its Vega-Lite spec
+// in a JSON block; vega-embed (from the site's own bundle) draws it, and the static SVG
+// stays as the fallback when JavaScript or the bundle is missing.
+(function () {
+  "use strict";
+  if (typeof window.vegaEmbed !== "function") { return; }
+  var localeBlock = document.getElementById("chart-locale");
+  var formatLocale = localeBlock ? JSON.parse(localeBlock.textContent) : undefined;
+  var figures = document.querySelectorAll("figure.chart");
+  Array.prototype.forEach.call(figures, function (figure) {
+    var specBlock = figure.querySelector("script.chart-spec");
+    var target = figure.querySelector(".chart-live");
+    if (!specBlock || !target) { return; }
+    var spec = JSON.parse(specBlock.textContent);
+    window.vegaEmbed(target, spec, {
+      renderer: "svg",
+      formatLocale: formatLocale,
+      actions: { export: true, source: false, compiled: false, editor: false }
+    }).then(function () {
+      figure.classList.add("is-live");
+    }).catch(function (error) {
+      if (window.console) { window.console.warn("chart kept static:", error); }
+    });
+  });
+})();
