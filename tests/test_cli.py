@@ -1,0 +1,117 @@
+"""End to end through the command line: exit codes, messages, atomic and reproducible builds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
+from tests.golden import site_files
+
+MINIMAL = DATA / "minimal" / "content"
+
+
+def build(content: Path, out: Path, templates: Path = TEMPLATES):
+    return run_cli("build", "--content", content, "--templates", templates, "--out", out)
+
+
+def test_build_succeeds_and_reports_counts(tmp_path):
+    result = build(MINIMAL, tmp_path / "site")
+    assert result.exit_code == 0
+    assert "Built 10 pages, 4 charts, 3 facts" in result.stdout
+    assert (tmp_path / "site" / "regions" / "kota-contoh" / "index.html").is_file()
+    assert (tmp_path / "site" / "static" / "vendor" / "vega-bundle.js").stat().st_size > 100_000
+
+
+def test_check_passes_on_good_content():
+    result = run_cli("check", "--content", MINIMAL)
+    assert result.exit_code == 0
+    assert "OK: 3 facts, 2 sources, 3 regions" in result.stdout
+
+
+def test_bad_content_exits_1_with_located_errors_and_no_traceback(copy_fixture, tmp_path):
+    content = copy_fixture("minimal/content")
+    facts = content / "facts" / "kota-contoh.yaml"
+    text = facts.read_text().replace("region: kota-contoh\n", "region: kota-contho\n", 1)
+    text = text.replace("value: 2200000000", "value: -5")
+    facts.write_text(text)
+    result = build(content, tmp_path / "site")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert any(line.endswith("facts/kota-contoh.yaml:3:13: RG104 unknown region 'kota-contho' "
+                             "(did you mean 'kota-contoh'?)") for line in lines), lines
+    assert any(":30:12: RG202 value -5 is negative" in line for line in lines), lines
+    assert "2 error(s)" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "site").exists()
+
+
+def test_fact_without_source_or_quote_is_refused(copy_fixture, tmp_path):
+    content = copy_fixture("minimal/content")
+    facts = content / "facts" / "kota-contoh.yaml"
+    text = facts.read_text()
+    text = text.replace("""    sources:
+      - source: harian-2024-03-01
+        quote: Tahun lalu seribu pekerja sudah terlindungi.
+""", "    sources: []\n")
+    text = text.replace("        quote: Tahun ini targetnya sekitar 1500 hingga 2000 orang.\n", "")
+    facts.write_text(text)
+    result = build(content, tmp_path / "site")
+    assert result.exit_code == 1
+    assert "RG301 fact has no sources" in result.stderr
+    assert "citation is missing required field 'quote'" in result.stderr
+
+
+def test_failed_build_leaves_previous_site_untouched(copy_fixture, tmp_path):
+    content = copy_fixture("minimal/content")
+    out = tmp_path / "site"
+    assert build(content, out).exit_code == 0
+    before = site_files(out)
+    (content / "facts" / "kota-contoh.yaml").write_text("facts:\n  - id: [broken\n")
+    result = build(content, out)
+    assert result.exit_code == 1
+    assert "RG002 YAML does not parse" in result.stderr
+    assert "previous site is unchanged" in result.stderr
+    assert site_files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["minimal_content", "site"]
+
+
+def test_template_error_is_reported_without_traceback(tmp_path):
+    templates = tmp_path / "templates"
+    import shutil
+
+    shutil.copytree(TEMPLATES, templates)
+    (templates / "source.html").write_text("{% extends 'base.html' %}{% block content %}"
+                                           "{{ source.no_such_field }}{% endblock %}")
+    result = build(MINIMAL, tmp_path / "site", templates)
+    assert result.exit_code == 1
+    assert "RG402" in result.stderr and "no_such_field" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_content_folder(tmp_path):
+    result = run_cli("check", "--content", tmp_path / "nowhere")
+    assert result.exit_code == 1
+    assert "RG006 content folder does not exist" in result.stderr
+
+
+def test_usage_error_exits_2():
+    result = run_cli("build", "--no-such-option")
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+
+
+def test_same_content_builds_byte_identical_output(tmp_path):
+    assert build(MINIMAL, tmp_path / "a").exit_code == 0
+    assert build(MINIMAL, tmp_path / "b").exit_code == 0
+    a = {k: v for k, v in site_files(tmp_path / "a").items()}
+    b = {k: v for k, v in site_files(tmp_path / "b").items()}
+    assert a.keys() == b.keys() and a == b
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "reportgen", "check", "--content",
+                             str(MINIMAL)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "OK: 3 facts" in result.stdout
