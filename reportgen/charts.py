@@ -29,7 +29,7 @@ STATUS_COLOURS = {
 }
 """One colour per status; chosen to stay apart for common colour-vision deficiencies."""
 
-CHART_WIDTH = 460
+CHART_WIDTH = 440
 
 _NUMBER_AXIS = {"format": ",.0f", "tickCount": 4, "labelFlush": True}
 """Whole numbers with the locale's grouping (2.200.000.000 in Indonesian)."""

@@ -1,8 +1,10 @@
 // Starts the interactive charts. Each <figure class="chart"> carries its Vega-Lite spec
 // in a JSON block; vega-embed (from the site's own bundle) draws it, and the static SVG
-// stays as the fallback when JavaScript or the bundle is missing.
+// stays as the fallback when JavaScript or the bundle is missing, and on screens too
+// narrow for the interactive chart (the image scales down; the live chart would not).
 (function () {
   "use strict";
+  var MIN_LIVE_WIDTH = 640; // px; charts are drawn about 700 px wide
   if (typeof window.vegaEmbed !== "function") { return; }
   var localeBlock = document.getElementById("chart-locale");
   var formatLocale = localeBlock ? JSON.parse(localeBlock.textContent) : undefined;
@@ -11,6 +13,7 @@
     var specBlock = figure.querySelector("script.chart-spec");
     var target = figure.querySelector(".chart-live");
     if (!specBlock || !target) { return; }
+    if (figure.clientWidth < MIN_LIVE_WIDTH) { return; }
     var spec = JSON.parse(specBlock.textContent);
     window.vegaEmbed(target, spec, {
       renderer: "svg",

@@ -1,0 +1,288 @@
+"""reportgen.content.load_content: the minimal fixture, then one located problem per class."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportgen.content import load_content
+
+MINIMAL = Path(__file__).resolve().parent / "data" / "minimal" / "content"
+FACTS = "facts/kota-contoh.yaml"
+
+UNCITED_SOURCE = """\
+sources:
+  - id: lain-2024
+    publisher: Koran Lain
+    title: Berita Lain
+    date: "2024"
+    authors: []
+    url: null
+"""
+
+PERCENT_METRIC = """\
+  - id: coverage-rate
+    label: Cakupan
+    label_en: Coverage
+    unit: percent
+"""
+
+
+@pytest.fixture
+def content_dir(tmp_path) -> Path:
+    """A fresh copy of the minimal content folder."""
+    target = tmp_path / "content"
+    shutil.copytree(MINIMAL, target)
+    return target
+
+
+def edit(content_dir: Path, rel: str, old: str, new: str) -> None:
+    """Replace the one occurrence of *old* in a content file."""
+    path = content_dir / rel
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must occur exactly once in {rel}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def load(content_dir: Path):
+    """Load with paths shown relative to the content folder."""
+    return load_content(content_dir, base=content_dir)
+
+
+def the_problem(problems, rule: str):
+    """The one problem with *rule*."""
+    found = [p for p in problems if p.rule == rule]
+    assert len(found) == 1, [p.format() for p in problems]
+    return found[0]
+
+
+def assert_error(content_dir: Path, rule: str, path: str, line: int, text: str):
+    """Loading fails with *rule* at path:line whose message or hint contains *text*."""
+    content, problems = load(content_dir)
+    assert content is None
+    problem = the_problem(problems, rule)
+    assert problem.severity == "error"
+    assert Path(problem.path).as_posix().endswith(path)
+    assert problem.line == line, problem.format()
+    assert text in problem.message + " " + problem.hint, problem.format()
+    return problem
+
+
+# --- the fixture -----------------------------------------------------------------------
+
+def test_minimal_fixture_loads_without_problems():
+    content, problems = load_content(MINIMAL)
+    assert problems == []
+    assert content.site.title == "Contoh Kecil"
+    assert [f.id for f in content.facts] == [
+        "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
+    assert set(content.sources) == {"harian-2024-03-01", "warta-2024"}
+    assert set(content.regions) == {"indonesia", "provinsi-contoh", "kota-contoh"}
+    target = next(f for f in content.facts if f.id == "kota-contoh-target-2024")
+    assert (target.value.low, target.value.high, target.qualifier) == (1500, 2000, "about")
+    assert [p.id for p in target.programs] == ["jkk", "iuran-apbd"]
+    assert [c.source.id for c in content.facts[0].citations] == ["harian-2024-03-01", "warta-2024"]
+    assert [page.title for page in content.pages] == ["Tentang"]
+
+
+# --- shape of a record -----------------------------------------------------------------
+
+def test_unknown_key_in_citation_suggests_the_right_one(content_dir):
+    edit(content_dir, FACTS, "        quote: Tahun lalu", "        qoute: Tahun lalu")
+    problem = assert_error(content_dir, "RG101", FACTS, 13, "did you mean 'quote'?")
+    assert problem.column == 9
+    assert "unknown key 'qoute' in citation" in problem.message
+
+
+def test_unknown_key_in_fact_suggests_the_right_one(content_dir):
+    edit(content_dir, FACTS, "    region: kota-contoh\n    programs: [jkk]\n",
+         "    regoin: kota-contoh\n    programs: [jkk]\n")
+    problem = assert_error(content_dir, "RG101", FACTS, 3, "did you mean 'region'?")
+    assert problem.column == 5
+    assert "'regoin'" in problem.message
+
+
+def test_missing_required_field(content_dir):
+    edit(content_dir, FACTS, "    status: actual\n", "")
+    problem = assert_error(content_dir, "RG102", FACTS, 2, "missing required field 'status'")
+    assert "add 'status:'" in problem.hint
+
+
+def test_wrong_type_of_value(content_dir):
+    edit(content_dir, FACTS, "value: 1000", 'value: "banyak"')
+    problem = assert_error(content_dir, "RG103", FACTS, 6, "must be a number, not 'banyak'")
+    assert problem.column == 12
+
+
+def test_id_not_a_slug(content_dir):
+    edit(content_dir, FACTS, "id: kota-contoh-peserta-2023", "id: Kota_Contoh")
+    problem = assert_error(content_dir, "RG105", FACTS, 2, "is not a slug: 'Kota_Contoh'")
+    assert problem.column == 9
+
+
+@pytest.mark.parametrize("old, new, line, hint", [
+    ("region: kota-contoh\n    programs: [jkk]\n", "region: kota-contih\n    programs: [jkk]\n",
+     3, "did you mean 'kota-contoh'?"),
+    ("programs: [jkk]\n", "programs: [jjk]\n", 4, "did you mean 'jkk'?"),
+    ("metric: contribution-budget", "metric: contribution-budgte", 29,
+     "did you mean 'contribution-budget'?"),
+    ("source: harian-2024-03-01\n        quote: Tahun lalu",
+     "source: harain-2024-03-01\n        quote: Tahun lalu", 12, "did you mean 'harian-2024-03-01'?"),
+], ids=["region", "program", "metric", "source"])
+def test_unknown_reference_suggests_a_known_id(content_dir, old, new, line, hint):
+    edit(content_dir, FACTS, old, new)
+    problem = assert_error(content_dir, "RG104", FACTS, line, hint)
+    assert problem.message.startswith("unknown ")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: RG104 for a program or source is located at the "
+                   "first item of its list (data.loc_of(key)), not at the item that is wrong")
+@pytest.mark.parametrize("old, new, line", [
+    ("source: warta-2024", "source: warta-2042", 38),
+    ("programs: [jkk, iuran-apbd]", "programs:\n      - jkk\n      - iuran-apdb", 18),
+], ids=["second-citation", "second-program"])
+def test_unknown_reference_in_a_later_list_item_points_at_that_item(content_dir, old, new, line):
+    edit(content_dir, FACTS, old, new)
+    assert_error(content_dir, "RG104", FACTS, line, "did you mean")
+
+
+def test_same_fact_id_in_two_files(content_dir):
+    shutil.copy(content_dir / FACTS, content_dir / "facts/salinan.yaml")
+    content, problems = load(content_dir)
+    assert content is None
+    assert [(p.rule, p.path, p.line) for p in problems] == [
+        ("RG106", "facts/salinan.yaml", 2), ("RG106", "facts/salinan.yaml", 14),
+        ("RG106", "facts/salinan.yaml", 26)]
+    assert "fact id 'kota-contoh-peserta-2023' is used twice" in problems[1].message
+    assert "first at facts/kota-contoh.yaml:2:5" in problems[1].hint
+
+
+# --- values ----------------------------------------------------------------------------
+
+def test_negative_value(content_dir):
+    edit(content_dir, FACTS, "value: 1000", "value: -1000")
+    assert_error(content_dir, "RG202", FACTS, 6, "value -1000 is negative")
+
+
+@pytest.mark.parametrize("value, ok", [(150, False), (100, True), (70.5, True)])
+def test_percentage_must_lie_between_0_and_100(content_dir, value, ok):
+    metrics = content_dir / "metrics.yaml"
+    metrics.write_text(metrics.read_text(encoding="utf-8") + PERCENT_METRIC, encoding="utf-8")
+    edit(content_dir, FACTS, "metric: participants-protected\n    value: 1000\n    unit: people",
+         f"metric: coverage-rate\n    value: {value}\n    unit: percent")
+    if ok:
+        content, problems = load(content_dir)
+        assert problems == [] and content is not None
+    else:
+        assert_error(content_dir, "RG203", FACTS, 6, "percentage 150 is outside 0-100")
+
+
+def test_range_low_above_high(content_dir):
+    edit(content_dir, FACTS, "{low: 1500, high: 2000}", "{low: 2500, high: 2000}")
+    assert_error(content_dir, "RG204", FACTS, 18, "low 2500 exceeds high 2000")
+
+
+def test_bad_period(content_dir):
+    edit(content_dir, FACTS, 'period: "2023"', 'period: "20244"')
+    problem = assert_error(content_dir, "RG205", FACTS, 8, "is not a period: '20244'")
+    assert problem.column == 13
+
+
+def test_actual_figure_dated_after_its_article(content_dir):
+    edit(content_dir, FACTS, 'period: "2023"', 'period: "2024-06"')
+    problem = assert_error(content_dir, "RG206", FACTS, 8, "'harian-2024-03-01' dated 2024-03-01")
+    assert "actual figure for 2024-06" in problem.message
+
+
+def test_actual_figure_in_the_month_of_its_article_is_fine(content_dir):
+    edit(content_dir, FACTS, 'period: "2023"', 'period: "2024-03"')
+    content, problems = load(content_dir)
+    assert problems == [] and content is not None
+
+
+def test_unit_not_fitting_metric(content_dir):
+    edit(content_dir, FACTS, 'unit: people\n    period: "2023"', 'unit: IDR\n    period: "2023"')
+    problem = assert_error(content_dir, "RG207", FACTS, 7,
+                           "unit 'IDR' does not fit metric 'participants-protected'")
+    assert "people, families" in problem.hint
+
+
+# --- citations -------------------------------------------------------------------------
+
+def test_fact_with_empty_sources(content_dir):
+    edit(content_dir, FACTS, "    sources:\n      - source: harian-2024-03-01\n"
+         "        quote: Tahun lalu seribu pekerja sudah terlindungi.\n", "    sources: []\n")
+    assert_error(content_dir, "RG301", FACTS, 11, "fact has no sources")
+
+
+def test_citation_without_quote(content_dir):
+    # The code reports a missing quote as a missing required field (RG102), not RG302.
+    edit(content_dir, FACTS, "        quote: Anggaran tahun ini 2,2 miliar rupiah.\n", "")
+    problem = assert_error(content_dir, "RG102", FACTS, 38, "'quote'")
+    assert problem.message == "citation is missing required field 'quote'"
+
+
+def test_uncited_source_is_only_a_warning(content_dir):
+    edit(content_dir, "sources.yaml", "sources:\n", UNCITED_SOURCE)
+    content, problems = load(content_dir)
+    assert content is not None
+    problem = the_problem(problems, "RG303")
+    assert len(problems) == 1
+    assert (problem.severity, problem.path, problem.line) == ("warning", "sources.yaml", 2)
+    assert "source 'lain-2024' is not cited by any fact" in problem.message
+    assert "lain-2024" in content.sources
+
+
+# --- files -----------------------------------------------------------------------------
+
+def test_missing_registry_file(content_dir):
+    (content_dir / "programs.yaml").unlink()
+    problem = assert_error(content_dir, "RG006", "programs.yaml", 1,
+                           "required file programs.yaml is missing")
+    assert problem.column == 1
+
+
+def test_missing_content_folder(tmp_path):
+    content, problems = load_content(tmp_path / "nowhere", base=tmp_path)
+    assert content is None
+    assert [(p.rule, p.path, p.message) for p in problems] == [
+        ("RG006", "nowhere", "content folder does not exist")]
+
+
+def test_markdown_page_without_title(content_dir):
+    edit(content_dir, "pages/tentang.md", "# Tentang", "Tentang")
+    assert_error(content_dir, "RG401", "pages/tentang.md", 1, "'# Title'")
+
+
+def test_yaml_problem_in_a_fact_file_stops_the_build(content_dir):
+    edit(content_dir, FACTS, "    unit: IDR\n", "    unit: IDR\n    unit: IDR\n")
+    problem = assert_error(content_dir, "RG003", FACTS, 32, "first at line 31")
+    assert "'unit'" in problem.message
+
+
+# --- many problems at once -------------------------------------------------------------
+
+def test_many_problems_in_several_files_are_all_reported_sorted(content_dir):
+    edit(content_dir, FACTS, "value: 1000", "value: -5")
+    edit(content_dir, FACTS, "{low: 1500, high: 2000}", "{low: 2500, high: 2000}")
+    edit(content_dir, FACTS, "    unit: IDR\n", "    unit: people\n")
+    edit(content_dir, "metrics.yaml", "    label: Peserta terlindungi\n",
+         "    label: Peserta terlindungi\n    label: Peserta\n")
+    edit(content_dir, "site.yaml", "title_en:", "titel_en:")
+    edit(content_dir, "pages/tentang.md", "# Tentang", "Tentang")
+    content, problems = load(content_dir)
+    assert content is None
+    assert [(p.path, p.line, p.rule) for p in problems] == [
+        (FACTS, 6, "RG202"),
+        (FACTS, 18, "RG204"),
+        (FACTS, 31, "RG207"),
+        ("metrics.yaml", 4, "RG003"),
+        ("pages/tentang.md", 1, "RG401"),
+        ("site.yaml", 1, "RG102"),
+        ("site.yaml", 2, "RG101"),
+    ]
+    assert problems == sorted(problems)
+    assert all(p.severity == "error" for p in problems)
+    assert "did you mean 'title_en'?" in problems[-1].hint
