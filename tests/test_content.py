@@ -155,8 +155,9 @@ def test_same_fact_id_in_two_files(content_dir):
     assert [(p.rule, p.path, p.line) for p in problems] == [
         ("RG106", "facts/salinan.yaml", 2), ("RG106", "facts/salinan.yaml", 14),
         ("RG106", "facts/salinan.yaml", 26)]
-    assert "fact id 'kota-contoh-peserta-2023' is used twice" in problems[1].message
-    assert "first at facts/kota-contoh.yaml:2:5" in problems[1].hint
+    assert problems[0].message == "fact id 'kota-contoh-peserta-2023' is used twice"
+    assert "first at facts/kota-contoh.yaml:2:5" in problems[0].hint
+    assert "first at facts/kota-contoh.yaml:14:5" in problems[1].hint
 
 
 # --- values ----------------------------------------------------------------------------
