@@ -174,19 +174,19 @@ class _ContentBuilder:
         where = (checker.file.display, *loc)
         ok = True
 
-        def resolve(key: str, ref: str, registry: dict, kind: str):
+        def resolve(loc, ref: str, registry: dict, kind: str):
             nonlocal ok
             if ref in registry:
                 return registry[ref]
             ok = False
             hint = did_you_mean(ref, registry) or f"add '{ref}' to {kind}s.yaml first"
-            line, col = data.loc_of(key)
-            self.add((checker.file.display, line, col), "RG104", f"unknown {kind} '{ref}'", hint)
+            self.add((checker.file.display, *loc), "RG104", f"unknown {kind} '{ref}'", hint)
             return None
 
-        region = resolve("region", values["region"], regions, "region")
-        metric = resolve("metric", values["metric"], metrics, "metric")
-        fact_programs = [resolve("programs", p, programs, "program") for p in values["programs"]]
+        region = resolve(data.loc_of("region"), values["region"], regions, "region")
+        metric = resolve(data.loc_of("metric"), values["metric"], metrics, "metric")
+        fact_programs = [resolve(data["programs"].loc_of(i), p, programs, "program")
+                         for i, p in enumerate(values["programs"])]
         citations = []
         for index, item in enumerate(values["sources"]):
             item_loc = data["sources"].loc_of(index)
@@ -194,7 +194,7 @@ class _ContentBuilder:
             if cited is None:
                 ok = False
                 continue
-            source = resolve("sources", cited["source"], sources, "source")
+            source = resolve(item.loc_of("source"), cited["source"], sources, "source")
             if source is not None:
                 citations.append(Citation(source, " ".join(cited["quote"].split()),
                                           cited.get("quote_en")))

@@ -30,6 +30,9 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 """Most YAML nodes one file may expand to, aliases counted each time they are used."""
 
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings accepted; content files nest three or four deep."""
+
 Loc = tuple[int, int]  # (line, column), both 1-based
 
 _CORE_TAGS = {
@@ -103,20 +106,22 @@ class _Converter:
     def problem(self, loc: Loc, rule: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.display, loc[0], loc[1], rule, message, hint))
 
-    def convert(self, node: yaml.Node) -> object:
+    def convert(self, node: yaml.Node, depth: int = 0) -> object:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooBig
+            raise _TooBig(f"file expands to more than {MAX_NODES:,} YAML nodes")
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"lists and mappings nest more than {MAX_DEPTH} deep")
         if node.tag not in _CORE_TAGS:
             self.problem(_loc(node), "RG005", f"YAML tag {node.tag!r} is not allowed",
                          "content files hold plain values, lists and mappings only; remove the tag")
             return None
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node)
+            return self._mapping(node, depth)
         if isinstance(node, yaml.SequenceNode):
             seq = YamlSeq(_loc(node))
             for item in node.value:
-                seq.append(self.convert(item))
+                seq.append(self.convert(item, depth + 1))
                 seq.item_locs.append(_loc(item))
             return seq
         if node.tag == "tag:yaml.org,2002:timestamp":
@@ -127,14 +132,14 @@ class _Converter:
             self.problem(_loc(node), "RG002", f"cannot read value {node.value!r}: {exc}")
             return None
 
-    def _mapping(self, node: yaml.MappingNode) -> YamlMap:
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> YamlMap:
         mapping = YamlMap(_loc(node))
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.problem(_loc(key_node), "RG005", "merge keys ('<<') are not allowed",
                              "write the fields out in full")
                 continue
-            key = self.convert(key_node)
+            key = self.convert(key_node, depth + 1)
             if isinstance(key, (YamlMap, YamlSeq)) or key is None:
                 self.problem(_loc(key_node), "RG103", "a mapping key must be plain text")
                 continue
@@ -143,7 +148,7 @@ class _Converter:
                 self.problem(_loc(key_node), "RG003", f"key '{key}' appears twice in this mapping",
                              f"first at line {first[0]}; YAML would silently keep only the last one")
                 continue
-            mapping[key] = self.convert(value_node)
+            mapping[key] = self.convert(value_node, depth + 1)
             mapping.key_locs[key] = _loc(key_node)
             mapping.value_locs[key] = _loc(value_node)
         return mapping
@@ -187,15 +192,19 @@ def parse_yaml(path: Path, display: str | None = None) -> tuple[SourceFile | Non
                               "check indentation, colons and quotes on this line and the one above")]
     except yaml.YAMLError as exc:
         return None, [Problem(display, 1, 1, "RG002", f"YAML does not parse: {exc}")]
+    except RecursionError:
+        return None, [Problem(display, 1, 1, "RG005",
+                              f"lists and mappings nest more than {MAX_DEPTH} deep",
+                              "content files are flat lists of records")]
     if node is None:
         return None, [Problem(display, 1, 1, "RG004", "file is empty")]
     converter = _Converter(display, problems)
     try:
         data = converter.convert(node)
-    except _TooBig:
-        return None, [Problem(display, 1, 1, "RG005",
-                              f"file expands to more than {MAX_NODES:,} YAML nodes",
-                              "aliases ('*name') that repeat large structures are not allowed")]
+    except _TooBig as exc:
+        return None, [Problem(display, 1, 1, "RG005", str(exc),
+                              "content files are flat lists of records; aliases ('*name') "
+                              "that repeat or contain themselves are not allowed")]
     return SourceFile(path, display, data), problems
 
 

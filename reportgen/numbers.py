@@ -11,6 +11,7 @@ checked against its quote.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -32,14 +33,22 @@ def format_amount(number: int | float, unit: str, locale: str = "id") -> str:
     """One number with its unit sign where the unit has one: Rp2,2 miliar, 70%, 530.000."""
     if unit == "IDR":
         if abs(number) >= _COMPACT_FROM:
-            text = format_compact_decimal(number, format_type="long", locale=locale,
-                                          fraction_digits=2)
+            text = format_compact_decimal(_round_to_scale(number), format_type="long",
+                                          locale=locale, fraction_digits=2)
         else:
             text = format_number(number, locale)
         return f"Rp{text}" if locale == "id" else f"IDR {text}"
     if unit == "percent":
         return f"{format_number(number, locale)}%"
     return format_number(number, locale)
+
+
+def _round_to_scale(number: int | float) -> float:
+    """Round to two decimals of its juta/miliar/triliun scale first, so that 999.999.999
+    becomes 1 miliar rather than '1000 juta'."""
+    scale = 10 ** (3 * int(math.log10(abs(number)) // 3))
+    rounded = round(number / scale, 2)
+    return rounded * scale if abs(rounded) < 1000 else round(number / (scale * 1000), 2) * scale * 1000
 
 
 def format_value(value: Value, unit: str, locale: str = "id") -> str:
@@ -81,7 +90,7 @@ _DIGITS = re.compile(
 _WORD_UNITS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7,
                "delapan": 8, "sembilan": 9, "sepuluh": 10, "sebelas": 11, "seratus": 100,
                "seribu": 1000, "sejuta": 1e6, "semiliar": 1e9}
-_WORD_MULTIPLIERS = {"belas": None, "puluh": 10, "ratus": 100, "ribu": 1e3, "juta": 1e6,
+_WORD_MULTIPLIERS = {"puluh": 10, "ratus": 100, "ribu": 1e3, "juta": 1e6,
                      "miliar": 1e9, "milyar": 1e9, "triliun": 1e12}
 _WORDS = re.compile(r"[a-z]+", re.IGNORECASE)
 
@@ -108,28 +117,40 @@ def _digit_readings(digits: str) -> set[float]:
 
 
 def _word_numbers(text: str) -> set[float]:
-    """Numbers written in words: 'seribu', 'dua ribu', 'lima belas', 'tiga ratus ribu'."""
+    """Numbers written in words: 'seribu', 'dua ribu', 'lima belas', 'seratus dua puluh'."""
     found: set[float] = set()
-    total, current, active = 0.0, 0.0, False
+    total = current = digit = 0.0
+    active = False
+
+    def finish() -> None:
+        nonlocal total, current, digit, active
+        if active:
+            found.add(total + current + digit)
+        total = current = digit = 0.0
+        active = False
+
     for word in [w.lower() for w in _WORDS.findall(text)] + [""]:
         if word in _WORD_UNITS:
-            if active and current and _WORD_UNITS[word] < 10:  # 'dua tiga': two numbers
-                found.add(total + current)
-                total, current = 0.0, 0.0
-            current += _WORD_UNITS[word]
+            value = _WORD_UNITS[word]
+            if digit:  # 'dua tiga': two numbers, not one
+                finish()
             active = True
-        elif active and word in _WORD_MULTIPLIERS:
-            if word == "belas":
-                current += 10
-            elif _WORD_MULTIPLIERS[word] >= 1000:
-                total += (current or 1) * _WORD_MULTIPLIERS[word]
-                current = 0.0
+            if value < 10:
+                digit = value
+            elif value < 1000:
+                current += value  # sepuluh, sebelas, seratus
             else:
-                current = (current or 1) * _WORD_MULTIPLIERS[word]
+                total += value  # seribu, sejuta, semiliar
+        elif active and word == "belas":
+            current, digit = current + digit + 10, 0.0
+        elif active and word in _WORD_MULTIPLIERS:
+            multiplier = _WORD_MULTIPLIERS[word]
+            if multiplier < 1000:  # puluh, ratus: multiply the digit before them
+                current, digit = current + (digit or 1) * multiplier, 0.0
+            else:  # ribu, juta, ...: multiply everything below a thousand so far
+                total, current, digit = total + ((current + digit) or 1) * multiplier, 0.0, 0.0
         else:
-            if active:
-                found.add(total + current)
-            total, current, active = 0.0, 0.0, False
+            finish()
     return found
 
 

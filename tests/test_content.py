@@ -137,8 +137,6 @@ def test_unknown_reference_suggests_a_known_id(content_dir, old, new, line, hint
     assert problem.message.startswith("unknown ")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: RG104 for a program or source is located at the "
-                   "first item of its list (data.loc_of(key)), not at the item that is wrong")
 @pytest.mark.parametrize("old, new, line", [
     ("source: warta-2024", "source: warta-2042", 38),
     ("programs: [jkk, iuran-apbd]", "programs:\n      - jkk\n      - iuran-apdb", 18),

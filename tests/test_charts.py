@@ -1,0 +1,169 @@
+"""reportgen.charts on the minimal fixture: chart choice, deterministic specs, citations, validity."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import altair as alt
+import jsonschema
+import pytest
+from altair.vegalite.v6.schema.core import load_schema
+
+from reportgen.charts import d3_format_locale, program_chart, region_charts
+from reportgen.content import load_content
+
+MINIMAL = Path(__file__).resolve().parent / "data" / "minimal" / "content"
+
+
+@pytest.fixture(scope="module")
+def content():
+    loaded, problems = load_content(MINIMAL)
+    assert problems == []
+    return loaded
+
+
+def city_charts(content, locale="id"):
+    region = content.regions["kota-contoh"]
+    return region_charts(region, [f for f in content.facts if f.region is region], locale)
+
+
+@pytest.fixture(scope="module")
+def charts(content) -> dict:
+    return {chart.name: chart for chart in city_charts(content)}
+
+
+@pytest.fixture(scope="module")
+def vega_lite_validator():
+    return jsonschema.Draft7Validator(load_schema())
+
+
+def walk(node):
+    """Every (key, value) pair anywhere in a JSON-like structure."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def test_region_gets_figures_and_trend_charts(charts):
+    assert list(charts) == ["figures", "trend-participants-protected"]
+    figures, trend = charts["figures"], charts["trend-participants-protected"]
+    assert figures.title == "Angka Kota Contoh menurut indikator"
+    assert [f.id for f in figures.facts] == [
+        "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
+    assert trend.title == "Peserta terlindungi, Kota Contoh, menurut tahun"
+    assert [row["period"] for row in trend.spec["data"]["values"]] == ["2023", "2024"]
+    assert trend.spec["usermeta"] == {"facts": ["kota-contoh-peserta-2023",
+                                                "kota-contoh-target-2024"]}
+    assert trend.description.startswith(trend.title + ": 2 angka")
+
+
+def test_no_charts_without_facts(content):
+    assert region_charts(content.regions["indonesia"], []) == []
+    assert program_chart(content.programs["jkk"], []) == []
+
+
+def test_spec_is_deterministic(content, charts):
+    again = {chart.name: chart for chart in city_charts(content)}
+    for name, chart in charts.items():
+        assert again[name].spec == chart.spec
+        assert (json.dumps(again[name].spec, sort_keys=True)
+                == json.dumps(chart.spec, sort_keys=True))
+
+
+def test_spec_has_no_params_or_generated_names(charts):
+    for chart in charts.values():
+        assert "params" not in {key for key, _ in walk(chart.spec)}
+        text = json.dumps(chart.spec)
+        for generated in ("param_", "view_", "selector0"):
+            assert generated not in text, (chart.name, generated)
+
+
+def test_subtitle_names_every_source_publisher(charts):
+    assert charts["figures"].spec["title"]["subtitle"] == [
+        "Sumber: Warta Uji, 2024; Harian Contoh, 1 Maret 2024"]
+    assert charts["trend-participants-protected"].spec["title"]["subtitle"] == [
+        "Sumber: Harian Contoh, 1 Maret 2024"]
+
+
+def test_english_subtitle_and_labels(content):
+    figures = city_charts(content, "en")[0]
+    assert figures.title == "Example City: figures by metric"
+    assert figures.spec["title"]["subtitle"] == [
+        "Sources: Warta Uji, 2024; Harian Contoh, 1 March 2024"]
+    budget = figures.spec["data"]["values"][0]
+    assert (budget["figure"], budget["status"]) == ("IDR 2.2 billion", "Allocated budget")
+
+
+def test_tooltips_include_sources(charts):
+    for chart in charts.values():
+        tooltips = [value for key, value in walk(chart.spec) if key == "tooltip"]
+        assert tooltips, chart.name
+        for tooltip in tooltips:
+            fields = [t["field"] for t in tooltip]
+            assert "sources" in fields and "figure" in fields
+    rows = charts["figures"].spec["data"]["values"]
+    assert rows[0]["sources"] == "Harian Contoh, 1 Maret 2024; Warta Uji, 2024"
+
+
+def test_range_fact_row_has_low_high_and_no_point(charts):
+    for chart in charts.values():
+        row = next(r for r in chart.spec["data"]["values"] if r["fact"] == "kota-contoh-target-2024")
+        assert (row["low"], row["high"], row["point"]) == (1500, 2000, None)
+        assert row["figure"] == "sekitar 1.500–2.000 orang"
+        assert row["status"] == "Target"
+    single = next(r for r in charts["figures"].spec["data"]["values"]
+                  if r["fact"] == "kota-contoh-peserta-2023")
+    assert (single["low"], single["high"], single["point"]) == (1000, 1000, 1000)
+
+
+def test_status_colours_follow_statuses(charts):
+    scales = [value["scale"] for key, value in walk(charts["figures"].spec)
+              if key == "color" and isinstance(value, dict) and "scale" in value]
+    assert scales
+    assert scales[0] == {"domain": ["Realisasi", "Target", "Anggaran"],
+                         "range": ["#1b6f5c", "#c2571a", "#2c5f9e"]}
+
+
+def test_program_chart_compares_regions(content):
+    program = content.programs["jkk"]
+    city = next(f for f in content.facts if f.id == "kota-contoh-peserta-2023")
+    province = replace(city, id="provinsi-contoh-peserta-2023",
+                       region=content.regions["provinsi-contoh"])
+    [chart] = program_chart(program, [city, province])
+    assert chart.name == "comparison"
+    assert chart.title == "Jaminan Kecelakaan Kerja: perbandingan antarwilayah"
+    labels = [row["label"] for row in chart.spec["data"]["values"]]
+    assert labels == ["Kota Contoh (2023)", "Provinsi Contoh (2023)"]
+    assert chart.spec["facet"]["row"]["field"] == "metric"
+    [english] = program_chart(program, [city, province], "en")
+    assert [row["label"] for row in english.spec["data"]["values"]] == [
+        "Example City (2023)", "Example Province (2023)"]
+
+
+def test_d3_format_locale():
+    assert d3_format_locale("id") == {"decimal": ",", "thousands": ".", "grouping": [3],
+                                      "currency": ["Rp", ""]}
+    english = d3_format_locale("en")
+    assert (english["decimal"], english["thousands"]) == (".", ",")
+
+
+def test_specs_are_valid_vega_lite(content, charts, vega_lite_validator):
+    program = program_chart(content.programs["jkk"],
+                            [f for f in content.facts if content.programs["jkk"] in f.programs])
+    for chart in [*charts.values(), *program]:
+        errors = [e.message for e in vega_lite_validator.iter_errors(chart.spec)]
+        assert errors == [], chart.name
+    assert alt.Chart.from_dict(charts["trend-participants-protected"].spec).to_dict()["layer"]
+
+
+def test_validator_rejects_a_broken_spec(charts, vega_lite_validator):
+    broken = copy.deepcopy(charts["trend-participants-protected"].spec)
+    broken["layer"][0]["mark"]["type"] = "barr"
+    assert not vega_lite_validator.is_valid(broken)

@@ -1,0 +1,122 @@
+"""reportgen.export on the minimal fixture: the facts.json contract and the CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from reportgen.content import load_content
+from reportgen.export import CSV_COLUMNS, JSON_FIELDS, facts_csv, facts_json
+
+MINIMAL = Path(__file__).resolve().parent / "data" / "minimal" / "content"
+CITATION_FIELDS = ["source", "publisher", "title", "date", "url", "quote"]
+
+
+@pytest.fixture(scope="module")
+def content():
+    loaded, problems = load_content(MINIMAL)
+    assert problems == []
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def records(content) -> dict[str, dict]:
+    data = json.loads(facts_json(content))
+    assert list(data) == ["facts"]
+    return {record["id"]: record for record in data["facts"]}
+
+
+@pytest.fixture(scope="module")
+def rows(content) -> list[dict]:
+    text = facts_csv(content)
+    reader = csv.DictReader(io.StringIO(text))
+    assert reader.fieldnames == CSV_COLUMNS
+    return list(reader)
+
+
+def test_json_facts_sorted_by_id(content):
+    ids = [r["id"] for r in json.loads(facts_json(content))["facts"]]
+    assert ids == ["kota-contoh-anggaran-2024", "kota-contoh-peserta-2023",
+                   "kota-contoh-target-2024"]
+
+
+def test_json_record_has_the_contract_fields(records):
+    assert JSON_FIELDS == ("id", "region", "programs", "metric", "value", "unit", "period",
+                           "status", "page", "citations")
+    for record in records.values():
+        # The contract fields, plus the two optional extras the exporter adds.
+        assert set(record) == set(JSON_FIELDS) | {"qualifier", "note"}
+        assert list(record["region"]) == ["id", "name"]
+        for citation in record["citations"]:
+            assert list(citation) == CITATION_FIELDS
+
+
+def test_json_single_value_fact(records):
+    record = records["kota-contoh-peserta-2023"]
+    assert record["region"] == {"id": "kota-contoh", "name": "Kota Contoh"}
+    assert record["programs"] == ["jkk"]
+    assert record["metric"] == "participants-protected"
+    assert record["value"] == 1000 and isinstance(record["value"], int)
+    assert (record["unit"], record["period"], record["status"]) == ("people", "2023", "actual")
+    assert record["page"] == "regions/kota-contoh/index.html"
+    assert record["citations"] == [{
+        "source": "harian-2024-03-01", "publisher": "Harian Contoh",
+        "title": "Seribu Pekerja Terlindungi", "date": "2024-03-01",
+        "url": "https://example.org/berita/1",
+        "quote": "Tahun lalu seribu pekerja sudah terlindungi.",
+    }]
+
+
+def test_json_range_value_is_low_high_object(records):
+    record = records["kota-contoh-target-2024"]
+    assert record["value"] == {"low": 1500, "high": 2000}
+    assert record["programs"] == ["jkk", "iuran-apbd"]
+    assert record["qualifier"] == "about"
+
+
+def test_json_unknown_url_and_title_are_null(records):
+    citations = records["kota-contoh-anggaran-2024"]["citations"]
+    assert [c["source"] for c in citations] == ["harian-2024-03-01", "warta-2024"]
+    warta = citations[1]
+    assert warta["url"] is None
+    assert warta["title"] is None
+    assert warta["date"] == "2024"
+    assert '"url": null' in json.dumps(warta)
+
+
+def test_csv_one_row_per_fact(rows):
+    assert [row["id"] for row in rows] == ["kota-contoh-anggaran-2024", "kota-contoh-peserta-2023",
+                                           "kota-contoh-target-2024"]
+    single = rows[1]
+    assert (single["value"], single["value_low"], single["value_high"]) == ("1000", "1000", "1000")
+    assert single["page"] == "regions/kota-contoh/index.html"
+    assert single["qualifier"] == ""
+
+
+def test_csv_range_has_empty_value_and_both_ends(rows):
+    target = rows[2]
+    assert (target["value"], target["value_low"], target["value_high"]) == ("", "1500", "2000")
+    assert target["programs"] == "jkk;iuran-apbd"
+    assert target["qualifier"] == "about"
+
+
+def test_csv_joins_two_citations_with_pipes(rows):
+    budget = rows[0]
+    assert budget["sources"] == "harian-2024-03-01 | warta-2024"
+    assert budget["publishers"] == "Harian Contoh | Warta Uji"
+    assert budget["dates"] == "2024-03-01 | 2024"
+    assert budget["urls"] == "https://example.org/berita/1 | "
+    assert budget["quotes"] == ("Pemerintah kota menganggarkan Rp2,2 miliar. | "
+                                "Anggaran tahun ini 2,2 miliar rupiah.")
+    assert budget["note"] == "Dilaporkan oleh dua sumber."
+
+
+def test_output_is_identical_when_produced_twice(content):
+    again, _ = load_content(MINIMAL)
+    assert facts_json(content) == facts_json(content) == facts_json(again)
+    assert facts_csv(content) == facts_csv(content) == facts_csv(again)
+    assert facts_json(content).endswith("}\n")
