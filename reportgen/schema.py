@@ -22,6 +22,7 @@ class FieldSpec:
     required: bool
     doc: str
     choices: tuple[str, ...] = ()
+    missing_rule: str = "RG102"  # rule id reported when the field is absent or blank
 
 
 TYPES = {
@@ -104,7 +105,8 @@ FACT = [
     FieldSpec("period", "period", True, "Year or date the figure refers to."),
     FieldSpec("status", "choice", True, "What kind of figure it is.", tuple(STATUSES)),
     FieldSpec("qualifier", "choice?", False, "How the article hedges it.", tuple(QUALIFIERS)),
-    FieldSpec("sources", "citations", True, "Where it is reported, each with the quoted sentence."),
+    FieldSpec("sources", "citations", True, "Where it is reported, each with the quoted sentence.",
+              missing_rule="RG301"),
     FieldSpec("note", "text?", False, "Anything odd about the figure, for readers."),
     FieldSpec("derivation", "text?", False, "How the value follows from the quote, if not literal."),
     FieldSpec("headline", "bool", False, "Show it among the headline figures of the overview."),
@@ -112,7 +114,8 @@ FACT = [
 
 CITATION = [
     FieldSpec("source", "slug", True, "Id of the source."),
-    FieldSpec("quote", "text", True, "The article's sentence stating the figure, verbatim."),
+    FieldSpec("quote", "text", True, "The article's sentence stating the figure, verbatim.",
+              missing_rule="RG302"),
     FieldSpec("quote_en", "text?", False, "An English translation of the quote."),
 ]
 

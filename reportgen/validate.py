@@ -63,10 +63,13 @@ class RecordChecker:
                 ok = False
         values: dict = {}
         for spec in specs:
-            if spec.name not in data:
+            blank = spec.name in data and data[spec.name] in (None, "", [])
+            if spec.name not in data or (blank and spec.missing_rule != "RG102"):
                 if spec.required:
-                    self.problem(data.loc, "RG102",
-                                 f"{kind} is missing required field '{spec.name}'",
+                    where = data.loc_of(spec.name) if spec.name in data else data.loc
+                    message = (f"{kind} is missing required field '{spec.name}'"
+                               if spec.missing_rule == "RG102" else f"{kind} has no {spec.name}")
+                    self.problem(where, spec.missing_rule, message,
                                  f"add '{spec.name}:' ({schema.TYPES[spec.type]})")
                     ok = False
                 continue

@@ -60,7 +60,7 @@ def test_fact_without_source_or_quote_is_refused(copy_fixture, tmp_path):
     result = build(content, tmp_path / "site")
     assert result.exit_code == 1
     assert "RG301 fact has no sources" in result.stderr
-    assert "citation is missing required field 'quote'" in result.stderr
+    assert "RG302 citation has no quote" in result.stderr
 
 
 def test_failed_build_leaves_previous_site_untouched(copy_fixture, tmp_path):

@@ -217,10 +217,14 @@ def test_fact_with_empty_sources(content_dir):
 
 
 def test_citation_without_quote(content_dir):
-    # The code reports a missing quote as a missing required field (RG102), not RG302.
     edit(content_dir, FACTS, "        quote: Anggaran tahun ini 2,2 miliar rupiah.\n", "")
-    problem = assert_error(content_dir, "RG102", FACTS, 38, "'quote'")
-    assert problem.message == "citation is missing required field 'quote'"
+    problem = assert_error(content_dir, "RG302", FACTS, 38, "citation has no quote")
+    assert problem.hint.startswith("add 'quote:'")
+
+
+def test_citation_with_blank_quote(content_dir):
+    edit(content_dir, FACTS, "quote: Anggaran tahun ini 2,2 miliar rupiah.", 'quote: ""')
+    assert_error(content_dir, "RG302", FACTS, 39, "citation has no quote")
 
 
 def test_uncited_source_is_only_a_warning(content_dir):
