@@ -56,7 +56,8 @@ def load_content(content_dir: Path, base: Path | None = None) -> tuple[Content |
     builder.check_regions(regions)
     builder.check_metrics(metrics)
     facts = builder.facts(fact_files, sources, regions, programs, metrics)
-    builder.check_cited(sources, facts)
+    if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
+        builder.check_cited(sources, facts)
     pages = builder.pages(files["pages"], base)
 
     problems.sort()
@@ -92,6 +93,9 @@ class _ContentBuilder:
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
+        # Ids of registry records that exist but failed their checks: references to them
+        # are not reported again as unknown, which would only bury the real problem.
+        self.broken_ids: set[str] = set()
 
     def add(self, where: tuple[str, int, int], rule: str, message: str, hint: str = "",
             severity: str = "error") -> None:
@@ -114,6 +118,8 @@ class _ContentBuilder:
         for data, loc in top_level_records(file, key, checker):
             values = checker.record(data, loc, schema.REGISTRIES[key], kind)
             if values is None:
+                if isinstance(data, YamlMap) and isinstance(data.get("id"), str):
+                    self.broken_ids.add(data["id"])
                 continue
             where = (file.display, *loc)
             if values["id"] in found:
@@ -179,6 +185,8 @@ class _ContentBuilder:
             if ref in registry:
                 return registry[ref]
             ok = False
+            if ref in self.broken_ids:
+                return None
             hint = did_you_mean(ref, registry) or f"add '{ref}' to {kind}s.yaml first"
             self.add((checker.file.display, *loc), "RG104", f"unknown {kind} '{ref}'", hint)
             return None

@@ -289,3 +289,11 @@ def test_many_problems_in_several_files_are_all_reported_sorted(content_dir):
     assert problems == sorted(problems)
     assert all(p.severity == "error" for p in problems)
     assert "did you mean 'title_en'?" in problems[-1].hint
+
+
+def test_broken_registry_record_is_reported_once_not_at_every_reference(content_dir):
+    edit(content_dir, "regions.yaml", "    name: Kota Contoh\n", "    nmae: Kota Contoh\n")
+    content, problems = load(content_dir)
+    assert content is None
+    assert sorted((p.rule, Path(p.path).name) for p in problems) == [
+        ("RG101", "regions.yaml"), ("RG102", "regions.yaml")]
