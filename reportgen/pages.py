@@ -102,7 +102,8 @@ def plan_region(content: Content, region: Region, facts: list[Fact]) -> Page:
                 region_charts(region, _by_period(facts)),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
-                 "includes": [content.regions[r] for r in region.includes]})
+                 "includes": [content.regions[r] for r in region.includes],
+                 "included_in": [r for r in content.regions.values() if region.id in r.includes]})
 
 
 def plan_program(content: Content, program: Program, facts: list[Fact]) -> Page:
