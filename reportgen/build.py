@@ -22,6 +22,7 @@ from .render import make_environment, render_page
 from .vega import VegaRenderer, default_cache_dir
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
+PDF_PATH = "report.pdf"
 
 
 @dataclass
@@ -112,13 +113,19 @@ def write_site(files: SiteFiles, out_dir: Path) -> None:
 
 
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
-               cache_dir: Path | None = None, use_cache: bool = True) -> BuildResult:
-    """Build the whole site; raises ContentError or BuildError and then writes nothing."""
+               cache_dir: Path | None = None, use_cache: bool = True,
+               pdf: bool = False) -> BuildResult:
+    """Build the whole site (and, with *pdf*, ``report.pdf`` in it); raises ContentError
+    or BuildError and then writes nothing."""
     content, problems = load_content(content_dir)
     if content is None:
         raise ContentError(problems)
     vega = VegaRenderer((cache_dir or default_cache_dir()) if use_cache else None)
     files, pages, charts = assemble_site(content, templates_dir, vega)
+    if pdf:
+        from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
+
+        files.add(PDF_PATH, render_pdf(content, templates_dir, vega))
     write_site(files, out_dir)
     return BuildResult(out_dir, pages, charts, len(content.facts), len(files.files),
                        [p for p in problems if p.severity == "warning"])

@@ -44,12 +44,15 @@ _content_option = click.option(
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default="site",
               show_default=True, help="Where the site is written.")
 @click.option("--no-cache", is_flag=True, help="Render every chart afresh.")
-def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool) -> None:
+@click.option("--pdf", is_flag=True, help="Also write the printable report, OUT/report.pdf.")
+def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
+          pdf: bool) -> None:
     """Check the content and build the site."""
     try:
         from .build import build_site
 
-        result = build_site(content_dir, templates_dir, out_dir, use_cache=not no_cache)
+        result = build_site(content_dir, templates_dir, out_dir, use_cache=not no_cache,
+                            pdf=pdf)
     except ContentError as exc:
         _print_problems(exc.problems)
         click.echo(f"Build failed: {_summary(exc.problems)}; the previous site is unchanged.",
