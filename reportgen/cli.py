@@ -7,12 +7,13 @@ line as ``path:line:col: RULE message (hint)``; a traceback is never shown.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import ContentError, Problem, ReportgenError
+from .errors import ContentError, Problem, ReportgenError, current_file
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -71,16 +72,100 @@ def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
                f"({result.files} files) in {result.out_dir}")
 
 
+def _load_checked(content_dir: Path, archive_dir: Path | None):
+    """Load and check content; an unexpected failure becomes an RG900 problem, not a trace."""
+    from .content import load_content
+    from .crosscheck import verify_quotes
+
+    try:
+        content, problems = load_content(content_dir)
+        if content is not None and archive_dir is not None:
+            problems = sorted(problems + verify_quotes(content, archive_dir))
+            if any(p.severity == "error" for p in problems):
+                content = None
+        return content, problems
+    except Exception as exc:  # noqa: BLE001 - reported, never shown as a traceback
+        where = current_file.get() or str(content_dir)
+        return None, [Problem(where, 1, 1, "RG900", f"internal error while reading this file: "
+                              f"{type(exc).__name__}: {exc}",
+                              "this is a bug in reportgen; please report it with the file")]
+
+
 @main.command()
 @_content_option
-def check(content_dir: Path) -> None:
-    """Check the content without building."""
-    from .content import load_content
+@click.option("--archive", "archive_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of article texts: verify every quote against its article.")
+@click.option("--format", "output_format", type=click.Choice(["text", "github", "json"]),
+              default="text", show_default=True, help="How problems are printed.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def check(content_dir: Path, archive_dir: Path | None, output_format: str, strict: bool) -> None:
+    """Check the content without building: every problem, in one run."""
+    from .reporting import github_annotations, json_report, summary_line
 
-    content, problems = load_content(content_dir)
-    _print_problems(problems)
-    if content is None:
-        click.echo(f"Check failed: {_summary(problems)}", err=True)
+    if archive_dir is not None and not archive_dir.is_dir():
+        raise click.BadParameter(f"{archive_dir} is not a folder", param_hint="--archive")
+    content, problems = _load_checked(content_dir, archive_dir)
+    failed = content is None or (strict and bool(problems))
+    if output_format == "json":
+        click.echo(json_report(problems))
+    elif output_format == "github":
+        lines, summary = github_annotations(problems)
+        for line in lines:
+            click.echo(line)
+        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_path:
+            with open(summary_path, "a", encoding="utf-8") as out:
+                out.write(summary)
+        click.echo(f"{'Check failed' if failed else 'OK'}: {summary_line(problems)}")
+    else:
+        _print_problems(problems)
+        if failed:
+            click.echo(f"Check failed: {summary_line(problems)}", err=True)
+        else:
+            click.echo(f"OK: {len(content.facts)} facts, {len(content.sources)} sources, "
+                       f"{len(content.regions)} regions; {summary_line(problems)}")
+    if failed:
         sys.exit(1)
-    click.echo(f"OK: {len(content.facts)} facts, {len(content.sources)} sources, "
-               f"{len(content.regions)} regions; {_summary(problems)}")
+
+
+@main.command()
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option("--content", "content_rel", default="content", show_default=True,
+              help="Content folder, relative to the repository root.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]),
+              default="markdown", show_default=True, help="Output format.")
+def diff(base: str, head: str | None, content_rel: str, output_format: str) -> None:
+    """Compare the facts at git revision BASE with HEAD (default: the working tree)."""
+    from .diff import compare_revisions, json_report, markdown_report, repo_root
+
+    try:
+        repo = repo_root(Path.cwd())
+        result = compare_revisions(repo, content_rel, base, head)
+    except ReportgenError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    report = json_report if output_format == "json" else markdown_report
+    click.echo(report(result, base, head))
+
+
+@main.command()
+@click.argument("kind", required=False, default="facts",
+                type=click.Choice(["facts", "sources", "regions", "programs", "metrics", "site"]))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write every kind's schema as KIND.schema.json into this folder.")
+def schema(kind: str, out_dir: Path | None) -> None:
+    """Print the JSON Schema of a kind of content file (default: facts)."""
+    import json
+
+    from .schema import json_schemas
+
+    schemas = json_schemas()
+    if out_dir is None:
+        click.echo(json.dumps(schemas[kind], ensure_ascii=False, indent=2))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, document in schemas.items():
+        (out_dir / f"{name}.schema.json").write_text(
+            json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"Wrote {len(schemas)} schemas to {out_dir}")

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import schema
-from .errors import Problem, display_path
+from .crosscheck import disagreement_problems
+from .errors import Problem, current_file, display_path
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
     Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
@@ -21,8 +22,13 @@ from .model import (
 from .validate import DATE, RecordChecker, did_you_mean, top_level_records
 
 
-def load_content(content_dir: Path, base: Path | None = None) -> tuple[Content | None, list[Problem]]:
-    """Read, parse and validate a whole content folder: (content or None, sorted problems)."""
+def load_content(content_dir: Path, base: Path | None = None,
+                 partial: bool = False) -> tuple[Content | None, list[Problem]]:
+    """Read, parse and validate a whole content folder: (content or None, sorted problems).
+
+    With *partial*, the content is returned despite errors, holding what did validate
+    (for comparing revisions); otherwise it is None whenever there is an error.
+    """
     problems: list[Problem] = []
     if not content_dir.is_dir():
         return None, [Problem(display_path(content_dir, base), 1, 1, "RG006",
@@ -58,10 +64,13 @@ def load_content(content_dir: Path, base: Path | None = None) -> tuple[Content |
     facts = builder.facts(fact_files, sources, regions, programs, metrics)
     if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
         builder.check_cited(sources, facts)
+        problems.extend(disagreement_problems(facts))
     pages = builder.pages(files["pages"], base)
 
     problems.sort()
-    if any(p.severity == "error" for p in problems) or site is None:
+    if partial:
+        site = site or Site("", "", "", "")
+    elif any(p.severity == "error" for p in problems) or site is None:
         return None, problems
     return Content(site, sources, regions, programs, metrics,
                    sorted(facts, key=lambda f: f.id), pages), problems
@@ -112,6 +121,7 @@ class _ContentBuilder:
         """Records of one registry file, by id; duplicates and bad records reported."""
         if file is None:
             return {}
+        current_file.set(file.display)
         checker = RecordChecker(file, self.problems)
         kind = key.rstrip("s")
         found: dict = {}
@@ -159,6 +169,7 @@ class _ContentBuilder:
         facts: list[Fact] = []
         seen: dict[str, tuple] = {}
         for file in files:
+            current_file.set(file.display)
             checker = RecordChecker(file, self.problems)
             for data, loc in top_level_records(file, "facts", checker):
                 fact = self.fact(checker, data, loc, sources, regions, programs, metrics)
@@ -205,7 +216,8 @@ class _ContentBuilder:
             source = resolve(item.loc_of("source"), cited["source"], sources, "source")
             if source is not None:
                 citations.append(Citation(source, " ".join(cited["quote"].split()),
-                                          cited.get("quote_en")))
+                                          cited.get("quote_en"),
+                                          (checker.file.display, *item.loc_of("quote"))))
         if not ok:
             return None
         fact = Fact(values["id"], region, fact_programs, metric, values["value"], values["unit"],

@@ -10,8 +10,12 @@ their block; never reuse a retired id.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+
+current_file: ContextVar[str] = ContextVar("current_file", default="")
+"""The content file being read or checked, for reporting an internal error usefully."""
 
 # Rule id -> one-line summary (CONTRIBUTING.md lists them with examples).
 RULES: dict[str, str] = {
@@ -42,9 +46,17 @@ RULES: dict[str, str] = {
     "RG301": "figure without a source",
     "RG302": "citation without a quote",
     "RG303": "source that no fact cites",
+    "RG304": "quote not found in its article",
+    "RG305": "figure not found in its quote",
+    "RG306": "article text missing from the archive",
+    "RG307": "sources disagree on a figure",
+    "RG308": "the same figure recorded as two facts",
+    "RG309": "source names no article text to verify against",
     # Pages and templates
     "RG401": "Markdown page problem",
     "RG402": "template error",
+    # reportgen itself
+    "RG900": "internal error in reportgen",
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Problem, display_path
+from .errors import Problem, current_file, display_path
 
 try:  # libyaml is much faster and keeps marks too
     from yaml import CSafeLoader as _SafeLoader
@@ -157,6 +157,7 @@ class _Converter:
 def parse_yaml(path: Path, display: str | None = None) -> tuple[SourceFile | None, list[Problem]]:
     """Read and parse one YAML file; never raises for bad input, returns problems instead."""
     display = display or display_path(path)
+    current_file.set(display)
     problems: list[Problem] = []
     try:
         raw = path.read_bytes()

@@ -187,6 +187,7 @@ class Citation:
     source: Source
     quote: str
     quote_en: str | None = None
+    loc: tuple[str, int, int] = ("", 0, 0)  # where the quote stands in its fact file
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, STATUSES, UNITS
+from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, SLUG, STATUSES, UNITS
 
 
 @dataclass(frozen=True)
@@ -126,3 +126,65 @@ REGISTRIES = {
     "metrics": METRIC,
 }
 """Registry file name -> record fields; each file holds ``{name: [records]}``."""
+
+
+# --- JSON Schema, for editors ------------------------------------------------------------
+
+_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+_PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$|^\d{4}/\d{4}$"
+_YEAR = {"type": "integer", "minimum": 1000, "maximum": 9999}
+
+
+def _json_type(spec: FieldSpec) -> dict:
+    """The JSON Schema of one field."""
+    base = spec.type.rstrip("?")
+    slug = {"type": "string", "pattern": SLUG.pattern}
+    schemas = {
+        "text": {"type": "string", "minLength": 1},
+        "slug": slug,
+        "slugs": {"type": "array", "items": slug, "minItems": 1},
+        "texts": {"type": "array", "items": {"type": "string"}},
+        "bool": {"type": "boolean"},
+        "choice": {"enum": list(spec.choices)},
+        "date": {"anyOf": [{"type": "string", "pattern": _DATE_PATTERN}, _YEAR]},
+        "period": {"anyOf": [{"type": "string", "pattern": _PERIOD_PATTERN}, _YEAR]},
+        "url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+        "value": {"anyOf": [
+            {"type": "number"},
+            {"type": "object", "properties": {"low": {"type": "number"},
+                                              "high": {"type": "number"}},
+             "required": ["low", "high"], "additionalProperties": False}]},
+    }
+    if base == "citations":
+        schemas[base] = {"type": "array", "minItems": 1, "items": _record(CITATION)}
+    schema = dict(schemas[base])
+    if spec.type.endswith("?"):
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    schema["description"] = spec.doc
+    return schema
+
+
+def _record(specs: list[FieldSpec]) -> dict:
+    return {
+        "type": "object",
+        "properties": {spec.name: _json_type(spec) for spec in specs},
+        "required": [spec.name for spec in specs if spec.required],
+        "additionalProperties": False,
+    }
+
+
+def json_schemas() -> dict[str, dict]:
+    """A JSON Schema (draft 2020-12) per kind of content file, by file kind."""
+    def document(kind: str, title: str, body: dict) -> dict:
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"https://reportgen.invalid/schemas/{kind}.schema.json",
+                "title": title, **body}
+
+    def listing(key: str, specs: list[FieldSpec]) -> dict:
+        return {"type": "object", "properties": {key: {"type": "array", "items": _record(specs)}},
+                "required": [key], "additionalProperties": False}
+
+    schemas = {"site": document("site", "reportgen site.yaml", _record(SITE))}
+    for key, specs in (*REGISTRIES.items(), ("facts", FACT)):
+        schemas[key] = document(key, f"reportgen {key} file", listing(key, specs))
+    return schemas

@@ -1,0 +1,115 @@
+"""Checks across facts, and of facts against the articles they quote.
+
+- :func:`verify_quotes`: with an archive of article texts, every quote must occur in its
+  article (white space and quote marks normalised, nothing more), and the figure must be
+  readable from its quote unless the fact says how it was derived.
+- :func:`find_disagreements`: facts about the same region, metric, period and status
+  that different sources give different values for (reported, and shown side by side),
+  or the same value recorded twice instead of one fact citing both sources.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem
+from .model import Content, Fact
+from .numbers import describe_value, figure_in_text
+
+_QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"',
+                              "‘": "'", "’": "'", "‚": "'", "‛": "'", "`": "'"})
+
+
+def normalise_text(text: str) -> str:
+    """White space folded (non-breaking spaces too) and typographic quote marks made plain."""
+    return " ".join(text.translate(_QUOTE_MARKS).split())
+
+
+def verify_quotes(content: Content, archive_dir: Path) -> list[Problem]:
+    """Every quote against its article text in *archive_dir*."""
+    problems: list[Problem] = []
+    articles: dict[str, str | None] = {}
+    for source in content.sources.values():
+        if not source.archive:
+            problems.append(Problem(*source.loc, "RG309", f"source '{source.id}' names no "
+                                    "article text, so its quotes cannot be verified",
+                                    "add 'archive:' with the file name of the article's text",
+                                    "warning"))
+            continue
+        path = archive_dir / source.archive
+        try:
+            articles[source.id] = normalise_text(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            articles[source.id] = None
+            problems.append(Problem(*source.loc, "RG306", f"article text '{source.archive}' of "
+                                    f"source '{source.id}' is not in {archive_dir}",
+                                    "check the file name in 'archive:' or the --archive folder"))
+    for fact in content.facts:
+        for citation in fact.citations:
+            article = articles.get(citation.source.id)
+            if article and normalise_text(citation.quote) not in article:
+                problems.append(Problem(*citation.loc, "RG304", f"quote is not in the text of "
+                                        f"'{citation.source.id}' ({citation.source.archive})",
+                                        "copy the sentence exactly as the article has it"))
+            if not fact.derivation and not figure_in_text(fact.value, citation.quote):
+                shown = describe_value(fact.value, fact.unit, None)
+                problems.append(Problem(*citation.loc, "RG305", f"figure {shown} of fact "
+                                        f"'{fact.id}' is not in its quote",
+                                        "quote the sentence that states the figure, or say how "
+                                        "it was derived in 'derivation:'"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Facts that give one region, metric, period and status different values."""
+
+    facts: tuple[Fact, ...]
+
+
+def _key(fact: Fact) -> tuple:
+    return (fact.region.id, fact.metric.id, fact.period.text, fact.status)
+
+
+def find_disagreements(facts: list[Fact]) -> tuple[list[Disagreement], list[tuple[Fact, Fact]]]:
+    """(groups of facts whose sources disagree, pairs of facts that repeat one figure)."""
+    groups: dict[tuple, list[Fact]] = defaultdict(list)
+    for fact in facts:
+        groups[_key(fact)].append(fact)
+    disagreements, repeats = [], []
+    for key in sorted(groups):
+        group = sorted(groups[key], key=lambda f: f.id)
+        if len(group) < 2:
+            continue
+        values = {(f.value, f.unit) for f in group}
+        sources = {c.source.id for f in group for c in f.citations}
+        if len(values) > 1 and len(sources) > 1:
+            disagreements.append(Disagreement(tuple(group)))
+        for i, first in enumerate(group):
+            for second in group[i + 1:]:
+                if (first.value, first.unit) == (second.value, second.unit):
+                    repeats.append((first, second))
+    return disagreements, repeats
+
+
+def disagreement_problems(facts: list[Fact]) -> list[Problem]:
+    """Warnings for disagreeing sources and for figures recorded twice."""
+    disagreements, repeats = find_disagreements(facts)
+    problems = []
+    for group in disagreements:
+        first = group.facts[0]
+        others = ", ".join(f"'{f.id}' ({describe_value(f.value, f.unit, f.qualifier)})"
+                           for f in group.facts[1:])
+        problems.append(Problem(*first.loc, "RG307", f"sources disagree: '{first.id}' "
+                                f"({describe_value(first.value, first.unit, first.qualifier)}) "
+                                f"and {others} for {first.region.id}, {first.metric.id}, "
+                                f"{first.period.text}, {first.status}",
+                                "both are shown side by side; add a 'note' if one is known to "
+                                "be wrong", "warning"))
+    for first, second in repeats:
+        problems.append(Problem(*second.loc, "RG308", f"fact '{second.id}' repeats the figure "
+                                f"of '{first.id}'", "make it one fact that cites both sources",
+                                "warning"))
+    return problems
