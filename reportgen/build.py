@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .content import load_content
+from .crosscheck import disagreement_map
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
 from .model import Content
@@ -76,6 +77,7 @@ def copy_static(templates_dir: Path, files: SiteFiles) -> None:
 def assemble_site(content: Content, templates_dir: Path, vega: VegaRenderer) -> tuple[SiteFiles, int, int]:
     """Every output file, in memory."""
     env = make_environment(templates_dir)
+    env.globals["disagreeing"] = disagreement_map(content.facts)
     pages = plan_pages(content)
     files = SiteFiles()
     chart_files = render_charts(pages, files, vega)

@@ -113,3 +113,12 @@ def disagreement_problems(facts: list[Fact]) -> list[Problem]:
                                 f"of '{first.id}'", "make it one fact that cites both sources",
                                 "warning"))
     return problems
+
+
+def disagreement_map(facts: list[Fact]) -> dict[str, list[Fact]]:
+    """For each fact whose sources disagree with another's: the facts it disagrees with."""
+    found: dict[str, list[Fact]] = {}
+    for group in find_disagreements(facts)[0]:
+        for fact in group.facts:
+            found[fact.id] = [other for other in group.facts if other.id != fact.id]
+    return found

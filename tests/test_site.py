@@ -131,3 +131,41 @@ def test_all_internal_links_resolve(minimal_site):
             assert file.is_file(), f"{path}: broken link {href}"
             if anchor and file.suffix == ".html":
                 assert Page.read(file).by_id(anchor) is not None, f"{path}: missing #{anchor}"
+
+
+DISAGREEING_FACT = """
+  - id: kota-contoh-anggaran-2024-warta
+    region: kota-contoh
+    programs: [iuran-apbd]
+    metric: contribution-budget
+    value: 2500000000
+    unit: IDR
+    period: "2024"
+    status: budget
+    sources:
+      - source: warta-2024
+        quote: Anggaran tahun ini 2,5 miliar rupiah.
+"""
+
+
+def test_disagreeing_sources_are_shown_side_by_side(copy_fixture, tmp_path):
+    from tests.conftest import TEMPLATES, run_cli
+
+    content = copy_fixture("minimal/content")
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text() + DISAGREEING_FACT)
+    out = tmp_path / "site"
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 0
+    assert "warning: RG307 sources disagree" in result.stderr
+    html = page(out, "regions/kota-contoh/index.html")
+    first = html.by_id("kota-contoh-anggaran-2024")
+    second = html.by_id("kota-contoh-anggaran-2024-warta")
+    assert "Dikuatkan 2 sumber" in first.text
+    assert "Sumber lain: Rp2,5 miliar" in first.text
+    assert "Sumber lain: Rp2,2 miliar" in second.text
+    links = {a.attrs["href"] for a in html.descendants(first, "a")}
+    assert "../../regions/kota-contoh/index.html#kota-contoh-anggaran-2024-warta" in links
+    rows = [e.attrs.get("id") for e in html.find_all("tr")]
+    assert abs(rows.index("kota-contoh-anggaran-2024") -
+               rows.index("kota-contoh-anggaran-2024-warta")) == 1
