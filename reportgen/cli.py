@@ -77,9 +77,11 @@ def _load_checked(content_dir: Path, archive_dir: Path | None):
     from .content import load_content
     from .crosscheck import verify_quotes
 
+    current_file.set(str(content_dir))
     try:
-        content, problems = load_content(content_dir)
+        content, problems = load_content(content_dir, partial=archive_dir is not None)
         if content is not None and archive_dir is not None:
+            # Verify what did load, so quote problems show up beside unrelated errors.
             problems = sorted(problems + verify_quotes(content, archive_dir))
             if any(p.severity == "error" for p in problems):
                 content = None

@@ -30,6 +30,7 @@ def load_content(content_dir: Path, base: Path | None = None,
     (for comparing revisions); otherwise it is None whenever there is an error.
     """
     problems: list[Problem] = []
+    current_file.set(str(content_dir))
     if not content_dir.is_dir():
         return None, [Problem(display_path(content_dir, base), 1, 1, "RG006",
                               "content folder does not exist",

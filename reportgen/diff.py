@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 import subprocess
 import tarfile
 import tempfile
@@ -138,8 +139,13 @@ def diff_contents(base: Content, head: Content, base_problems: list[Problem],
                                              _percent(old[fact_id], new[fact_id])))
             pages |= _pages(old[fact_id]) | _pages(new[fact_id])
     result.pages = sorted(pages)
-    known = {_problem_key(p) for p in base_problems}
-    result.new_problems = [p for p in head_problems if _problem_key(p) not in known]
+    known = Counter(_problem_key(p) for p in base_problems)
+    for problem in head_problems:  # a problem the base has once is new the second time
+        key = _problem_key(problem)
+        if known[key]:
+            known[key] -= 1
+        else:
+            result.new_problems.append(problem)
     return result
 
 

@@ -72,6 +72,14 @@ class Problem:
     hint: str = ""
     severity: str = "error"  # "error" or "warning"
 
+    def __post_init__(self) -> None:
+        # One problem, one line: control characters from content are shown escaped.
+        for name in ("path", "message", "hint"):
+            value = getattr(self, name)
+            if any(ord(c) < 32 or c == "\x7f" for c in value):
+                object.__setattr__(self, name, "".join(
+                    c if ord(c) >= 32 and c != "\x7f" else repr(c)[1:-1] for c in value))
+
     def format(self) -> str:
         """Compiler-style line that editors and CI make clickable."""
         text = f"{self.path}:{self.line}:{self.column}: {self.rule} {self.message}"

@@ -47,6 +47,16 @@ _CORE_TAGS = {
 }
 
 
+class _Rejected:
+    """Stands for a value already reported as not allowed, so it is not reported again."""
+
+    def __repr__(self) -> str:
+        return "<rejected>"
+
+
+REJECTED = _Rejected()
+
+
 class YamlMap(dict):
     """A mapping that knows where it, each key and each value stood in its file."""
 
@@ -115,7 +125,7 @@ class _Converter:
         if node.tag not in _CORE_TAGS:
             self.problem(_loc(node), "RG005", f"YAML tag {node.tag!r} is not allowed",
                          "content files hold plain values, lists and mappings only; remove the tag")
-            return None
+            return REJECTED
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -140,6 +150,8 @@ class _Converter:
                              "write the fields out in full")
                 continue
             key = self.convert(key_node, depth + 1)
+            if key is REJECTED:
+                continue
             if isinstance(key, (YamlMap, YamlSeq)) or key is None:
                 self.problem(_loc(key_node), "RG103", "a mapping key must be plain text")
                 continue
@@ -191,8 +203,15 @@ def parse_yaml(path: Path, display: str | None = None) -> tuple[SourceFile | Non
             message = f"{exc.context}: {message}"
         return None, [Problem(display, line, column, "RG002", f"YAML does not parse: {message}",
                               "check indentation, colons and quotes on this line and the one above")]
+    except yaml.reader.ReaderError as exc:  # a control character, or bad encoding inside
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return None, [Problem(display, line, column, "RG002",
+                              f"character {exc.character!r} is not allowed in YAML",
+                              "delete it; content files hold printable text only")]
     except yaml.YAMLError as exc:
-        return None, [Problem(display, 1, 1, "RG002", f"YAML does not parse: {exc}")]
+        return None, [Problem(display, 1, 1, "RG002",
+                              "YAML does not parse: " + " ".join(str(exc).split()))]
     except RecursionError:
         return None, [Problem(display, 1, 1, "RG005",
                               f"lists and mappings nest more than {MAX_DEPTH} deep",

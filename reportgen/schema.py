@@ -140,10 +140,11 @@ def _json_type(spec: FieldSpec) -> dict:
     base = spec.type.rstrip("?")
     slug = {"type": "string", "pattern": SLUG.pattern}
     schemas = {
-        "text": {"type": "string", "minLength": 1},
+        "text": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]},
         "slug": slug,
         "slugs": {"type": "array", "items": slug, "minItems": 1},
-        "texts": {"type": "array", "items": {"type": "string"}},
+        "texts": {"type": "array",
+                  "items": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}},
         "bool": {"type": "boolean"},
         "choice": {"enum": list(spec.choices)},
         "date": {"anyOf": [{"type": "string", "pattern": _DATE_PATTERN}, _YEAR]},

@@ -14,7 +14,7 @@ import re
 
 from . import schema
 from .errors import Problem
-from .loader import SourceFile, YamlMap, YamlSeq
+from .loader import REJECTED, SourceFile, YamlMap, YamlSeq
 from .model import SLUG, Period, Value
 
 DATE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -50,6 +50,8 @@ class RecordChecker:
 
     def record(self, data: object, loc, specs: list[schema.FieldSpec], kind: str) -> dict | None:
         """Check one mapping against *specs*; returns the cleaned values, or None if unusable."""
+        if data is REJECTED:
+            return None
         if not isinstance(data, YamlMap):
             self.problem(loc, "RG103", f"a {kind} must be a mapping of fields",
                          f"write it as 'key: value' lines; fields: {', '.join(s.name for s in specs)}")
@@ -84,6 +86,8 @@ class RecordChecker:
     def field(self, spec: schema.FieldSpec, value: object, loc, kind: str):
         """Check one value against its spec; returns the clean value or _BAD."""
         kind_name = f"'{spec.name}' of {kind}"
+        if value is REJECTED:
+            return _BAD
         optional = spec.type.endswith("?")
         if value is None and optional:
             return None

@@ -163,7 +163,7 @@ def test_python_tag_is_rg005_and_not_executed(tmp_path, capfd):
     file, problems = parse(tmp_path, text)
     assert [(p.rule, p.line, p.column) for p in problems] == [("RG005", 1, 4), ("RG005", 2, 4)]
     assert "python/object/apply:os.system" in problems[0].message
-    assert file.data == {"x": None, "y": None}
+    assert file.data == {"x": loader.REJECTED, "y": loader.REJECTED}
     assert not marker.exists()
     assert "hi" not in capfd.readouterr().out
 

@@ -1,0 +1,233 @@
+"""`reportgen diff BASE [HEAD]`: the facts that changed between two git revisions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, run_cli
+
+MINIMAL = DATA / "minimal" / "content"
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+NEW_FACT = """\
+  - id: kota-contoh-peserta-2022
+    region: kota-contoh
+    programs: [jkk]
+    metric: participants-protected
+    value: 800
+    unit: people
+    period: "2022"
+    status: actual
+    sources:
+      - source: warta-2024
+        quote: Pada 2022 ada 800 peserta.
+"""
+
+OLD_QUOTE = "Tahun ini targetnya sekitar 1500 hingga 2000 orang."
+NEW_QUOTE = "Tahun ini targetnya 1500 sampai 2000 orang."
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org",
+         "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", "-C", str(repo), *args],
+        check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    """A git repository whose first commit holds the minimal content as content/."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    shutil.copytree(MINIMAL, root / "content")
+    (root / "README.md").write_text("test repository\n", encoding="utf-8")
+    commit(root, "base")
+    monkeypatch.chdir(root)
+    return root
+
+
+def change_facts(root: Path) -> None:
+    """Add a fact, remove one, change a value and a quote."""
+    facts = root / "content" / "facts" / "kota-contoh.yaml"
+    text = facts.read_text(encoding="utf-8")
+    start = text.index("  - id: kota-contoh-peserta-2023")
+    end = text.index("  - id: kota-contoh-target-2024")
+    facts.write_text(text[:start] + text[end:] + NEW_FACT, encoding="utf-8")
+    edit(facts, "value: 2200000000", "value: 2500000000")
+    edit(facts, OLD_QUOTE, NEW_QUOTE)
+
+
+@pytest.fixture
+def revisions(repo) -> tuple[str, str]:
+    base = git(repo, "rev-parse", "HEAD")
+    change_facts(repo)
+    head = commit(repo, "change facts")
+    return base, head
+
+
+def sections(markdown: str) -> dict[str, str]:
+    """'### Title (n)' sections of a report, by title without the count."""
+    found = {}
+    for part in markdown.split("\n### ")[1:]:
+        title, _, body = part.partition("\n")
+        found[title.rsplit(" (", 1)[0]] = body
+    return found
+
+
+def test_diff_between_two_commits(revisions):
+    base, head = revisions
+    result = run_cli("diff", base, head)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith(f"## Fact changes: {base} → {head}\n")
+    assert "1 added, 1 removed, 2 changed; 0 new problem(s)." in out
+    parts = sections(out)
+    assert set(parts) == {"Added", "Removed", "Changed", "Pages affected"}
+    assert "`kota-contoh-peserta-2022`" in parts["Added"]
+    assert "800 orang" in parts["Added"]
+    assert "`kota-contoh-peserta-2023`" in parts["Removed"]
+    assert "`kota-contoh-peserta-2023`" not in parts["Added"] + parts["Changed"]
+    changed = parts["Changed"]
+    assert "`kota-contoh-anggaran-2024`" in changed
+    assert "`kota-contoh-target-2024`" in changed
+    assert "  - value: Rp2,2 miliar → Rp2,5 miliar (+13.6%)" in changed
+    assert f"  - quote (harian-2024-03-01): {OLD_QUOTE} → {NEW_QUOTE}" in changed
+    # Nothing else about the two changed facts changed.
+    assert len([line for line in changed.split("\n") if line.startswith("  - ")]) == 2
+    pages = parts["Pages affected"]
+    for page in ("regions/kota-contoh/index.html", "programs/jkk/index.html",
+                 "programs/iuran-apbd/index.html", "sources/harian-2024-03-01/index.html",
+                 "sources/warta-2024/index.html"):
+        assert f"- `{page}`" in pages
+    assert "Traceback" not in result.output
+
+
+def test_diff_output_is_stable(revisions):
+    base, head = revisions
+    first = run_cli("diff", base, head)
+    second = run_cli("diff", base, head)
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout
+    json_first = run_cli("diff", base, head, "--format", "json").stdout
+    assert json_first == run_cli("diff", base, head, "--format", "json").stdout
+
+
+def test_diff_as_json(revisions):
+    base, head = revisions
+    result = run_cli("diff", base, head, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["base"], report["head"]) == (base, head)
+    assert [f["id"] for f in report["added"]] == ["kota-contoh-peserta-2022"]
+    assert report["added"][0]["value"] == 800
+    assert [f["id"] for f in report["removed"]] == ["kota-contoh-peserta-2023"]
+    changed = {c["id"]: c for c in report["changed"]}
+    assert set(changed) == {"kota-contoh-anggaran-2024", "kota-contoh-target-2024"}
+    budget = changed["kota-contoh-anggaran-2024"]
+    assert budget["percent"] == pytest.approx(300 / 22)
+    assert budget["fields"] == [{"field": "value", "old": "Rp2,2 miliar", "new": "Rp2,5 miliar"}]
+    assert changed["kota-contoh-target-2024"]["percent"] is None
+    assert changed["kota-contoh-target-2024"]["fields"] == [
+        {"field": "quote (harian-2024-03-01)", "old": OLD_QUOTE, "new": NEW_QUOTE}]
+    assert "regions/kota-contoh/index.html" in report["pages"]
+    assert report["new_problems"] == []
+
+
+def test_head_defaults_to_the_working_tree(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "value: 2200000000", "value: 2400000000")  # not committed
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("## Fact changes: HEAD → working tree\n")
+    assert "0 added, 0 removed, 1 changed; 0 new problem(s)." in result.stdout
+    assert "  - value: Rp2,2 miliar → Rp2,4 miliar (+9.1%)" in result.stdout
+    # An explicit HEAD is the commit, not the working tree.
+    same = run_cli("diff", "HEAD", "HEAD")
+    assert "No fact changes and no new problems." in same.stdout
+    assert json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)["head"] is None
+
+
+def test_revision_against_itself_reports_no_change(revisions):
+    base, head = revisions
+    for rev in (base, head):
+        result = run_cli("diff", rev, rev)
+        assert result.exit_code == 0
+        assert result.stdout == (f"## Fact changes: {rev} → {rev}\n\n"
+                                 "No fact changes and no new problems.\n\n")
+        report = json.loads(run_cli("diff", rev, rev, "--format", "json").stdout)
+        assert (report["added"], report["removed"], report["changed"], report["pages"],
+                report["new_problems"]) == ([], [], [], [], [])
+
+
+def test_new_problems_are_listed_but_old_ones_are_not(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "value: 1000\n", "value: -1000\n")  # a problem already in the base
+    base = commit(repo, "negative value")
+    text = facts.read_text(encoding="utf-8")
+    facts.write_text(text + NEW_FACT.replace("region: kota-contoh", "region: kota-contho"),
+                     encoding="utf-8")
+    line = text.count("\n") + 2  # the region line of the appended fact
+
+    result = run_cli("diff", base)
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 removed, 0 changed; 1 new problem(s)." in result.stdout
+    problems = sections(result.stdout)["Problems this change introduces"]
+    assert (f"- `content/facts/kota-contoh.yaml:{line}:13: RG104 unknown region 'kota-contho' "
+            "(did you mean 'kota-contoh'?)`") in problems
+    assert "RG202" not in problems
+
+    report = json.loads(run_cli("diff", base, "--format", "json").stdout)
+    assert [(p["rule"], p["path"], p["line"]) for p in report["new_problems"]] == [
+        ("RG104", "content/facts/kota-contoh.yaml", line)]
+
+
+def test_unknown_revision_exits_2_with_a_message(repo):
+    result = run_cli("diff", "no-such-revision")
+    assert result.exit_code == 2
+    assert "Error:" in result.output
+    assert "no-such-revision" in result.output
+    assert "Traceback" not in result.output
+    assert run_cli("diff", "HEAD", "no-such-revision").exit_code == 2
+
+
+def test_diff_outside_a_repository_exits_2(tmp_path, monkeypatch):
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 2
+    assert "Error:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_second_occurrence_of_an_old_problem_is_new(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "    region: kota-contoh\n    programs: [jkk]\n",
+         "    region: kota-contho\n    programs: [jkk]\n")
+    base = commit(repo, "one unknown region")
+    edit(facts, "    region: kota-contoh\n    programs: [jkk, iuran-apbd]\n",
+         "    region: kota-contho\n    programs: [jkk, iuran-apbd]\n")
+    result = run_cli("diff", base)
+    assert result.exit_code == 0, result.output
+    problems = sections(result.stdout).get("Problems this change introduces", "")
+    assert "kota-contoh.yaml:15:13: RG104 unknown region 'kota-contho'" in problems
