@@ -119,53 +119,61 @@ def _tooltip(locale: str, with_region: bool = False) -> list:
     return fields
 
 
+MAX_NAMED_SOURCES = 4
+"""A chart's subtitle names this many sources; the rest are counted (all are in its table)."""
+
+
 def _subtitle(facts: list[Fact], locale: str) -> list[str]:
     sources = Chart("", "", "", {}, facts).sources
-    lead = "Sumber: " if locale == "id" else "Sources: "
-    return [lead + "; ".join(source_label(s, locale) for s in sources)]
+    named = "; ".join(source_label(s, locale) for s in sources[:MAX_NAMED_SOURCES])
+    rest = len(sources) - MAX_NAMED_SOURCES
+    if rest > 0:
+        named += (f" dan {rest} sumber lain (lihat tabel data)" if locale == "id"
+                  else f" and {rest} more (see the data table)")
+    return [("Sumber: " if locale == "id" else "Sources: ") + named]
 
 
 def _finish(chart, title: str, facts: list[Fact], locale: str) -> dict:
     spec = chart.properties(
         title=alt.TitleParams(title, subtitle=_subtitle(facts, locale), anchor="start",
                               subtitleColor="#4a4a4a", fontSize=14, subtitleFontSize=11)
-    ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11,
-                                                 labelLimit=220).to_dict(validate=False)
+    ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11
+    ).to_dict(validate=False)
     spec["usermeta"] = {"facts": [f.id for f in facts]}
     return spec
 
 
+def _metric_rows(width: int | None = None):
+    """One panel per metric, each with its own scale (metrics have different units)."""
+    return alt.Row("metric:N", title=None, header=alt.Header(
+        labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top",
+        labelFontWeight="bold", labelFontSize=12))
+
+
 def figure_bars(facts: list[Fact], label, title: str, locale: str = "id") -> dict:
-    """Horizontal bars per metric (one panel each, own scale): points as bars, ranges low-high."""
+    """Horizontal bars, a panel per metric: a figure is a bar from zero, a range a thinner,
+    lighter bar from its low to its high end, both labelled with the formatted figure."""
     data = alt.Data(values=_rows(facts, label, locale))
     colour = alt.Color("status:N", scale=_status_scale(facts, locale),
                        legend=alt.Legend(title=None, orient="bottom"))
     y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
-    base = alt.Chart(data).encode(y=y, color=colour, tooltip=_tooltip(locale, True))
-    points = base.mark_bar(height={"band": 0.7}).encode(
-        x=alt.X("point:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS))
-    ).transform_filter("datum.point !== null")
-    ranges = base.mark_bar(height={"band": 0.35}, opacity=0.75).encode(
-        x=alt.X("low:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)), x2="high:Q").transform_filter("datum.point === null")
-    ends = base.mark_tick(thickness=2, size=16).encode(x="high:Q").transform_filter(
-        "datum.point === null")
-    starts = base.mark_tick(thickness=2, size=16).encode(x="low:Q").transform_filter(
-        "datum.point === null")
-    labels = base.mark_text(align="left", dx=4, color="#222").encode(
-        x="high:Q", text="figure:N")
-    layered = alt.layer(points, ranges, starts, ends, labels).properties(width=CHART_WIDTH)
-    chart = layered.facet(
-        row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left",
-                                                               labelAnchor="start",
-                                                               labelOrient="top",
-                                                               labelFontWeight="bold",
-                                                               labelFontSize=12))
-    ).resolve_scale(x="independent", y="independent")
+    base = alt.Chart(data).encode(y=y, tooltip=_tooltip(locale, True))
+    is_range = "datum.point === null"
+    bars = base.mark_bar().encode(
+        x=alt.X("start:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)), x2="high:Q",
+        color=colour,
+        opacity=alt.condition(is_range, alt.value(0.6), alt.value(1.0)),
+        size=alt.condition(is_range, alt.value(7), alt.value(14)))
+    labels = base.mark_text(align="left", dx=4, color="#222").encode(x="high:Q", text="figure:N")
+    chart = alt.layer(bars, labels).transform_calculate(
+        start=f"{is_range} ? datum.low : 0").properties(width=CHART_WIDTH).facet(
+        row=_metric_rows()).resolve_scale(x="independent", y="independent")
     return _finish(chart, title, facts, locale)
 
 
-def time_series(facts: list[Fact], metric: Metric, title: str, locale: str = "id") -> dict:
-    """One metric over its periods: a line through the figures, ranges as error bars."""
+def time_series(facts: list[Fact], title: str, locale: str = "id") -> dict:
+    """Figures over their periods, a panel per metric: a dashed line through the figures,
+    ranges as vertical bars from low to high."""
     data = alt.Data(values=_rows(facts, lambda f: f.period.text, locale))
     colour = alt.Color("status:N", scale=_status_scale(facts, locale),
                        legend=alt.Legend(title=None, orient="bottom"))
@@ -173,46 +181,53 @@ def time_series(facts: list[Fact], metric: Metric, title: str, locale: str = "id
               axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data).encode(x=x, tooltip=_tooltip(locale))
     line = base.mark_line(color="#888", strokeDash=[4, 3]).encode(
-        y=alt.Y("mid:Q", title=metric.label if locale == "id" else metric.label_en,
-                axis=alt.Axis(**_NUMBER_AXIS)))
+        y=alt.Y("mid:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)))
     spans = base.mark_rule(strokeWidth=3).encode(y="low:Q", y2="high:Q", color=colour)
-    dots = base.mark_point(filled=True, size=70).encode(y="mid:Q", color=colour)
-    labels = base.mark_text(dy=-12, color="#222").encode(y="high:Q", text="figure:N")
-    chart = alt.layer(line, spans, dots, labels).transform_calculate(
-        mid="(datum.low + datum.high) / 2").properties(width=CHART_WIDTH, height=220)
+    dots = base.mark_point(filled=True, size=60, opacity=1).encode(y="mid:Q", color=colour)
+    chart = alt.layer(line, spans, dots).transform_calculate(
+        mid="(datum.low + datum.high) / 2").properties(width=CHART_WIDTH, height=140).facet(
+        row=_metric_rows()).resolve_scale(y="independent")
     return _finish(chart, title, facts, locale)
 
 
+def latest_figures(facts: list[Fact]) -> list[Fact]:
+    """The most recent figure of each metric and status (ties: every fact of that period)."""
+    newest: dict[tuple[str, str], tuple] = {}
+    for fact in facts:
+        key = (fact.metric.id, fact.status)
+        newest[key] = max(newest.get(key, fact.period.sort_key), fact.period.sort_key)
+    return [f for f in facts if f.period.sort_key == newest[(f.metric.id, f.status)]]
+
+
 def region_charts(region: Region, facts: list[Fact], locale: str = "id") -> list[Chart]:
-    """A region's charts: all its figures by metric, and a time series per repeated metric."""
+    """A region's charts: its latest figure of each kind by metric, and the metrics that
+    have figures for several periods, over time."""
     if not facts:
         return []
-    words = {"id": ("Angka {name} menurut indikator", "{metric}, {name}, menurut tahun"),
-             "en": ("{name}: figures by metric", "{metric}, {name}, by year")}[locale]
+    words = {"id": ("Angka terbaru {name} menurut indikator", "Angka {name} menurut tahun"),
+             "en": ("{name}: latest figures by metric", "{name}: figures by year")}[locale]
     name = region.name if locale == "id" else region.name_en
     status = (lambda f: STATUSES[f.status].label) if locale == "id" else (
         lambda f: STATUSES[f.status].label_en)
     title = words[0].format(name=name)
-    charts = [Chart("figures", title, _describe(title, facts, locale),
-                    figure_bars(facts, lambda f: f"{f.period.text} · {status(f)}", title, locale),
-                    facts)]
-    by_metric: dict[str, list[Fact]] = {}
+    latest = latest_figures(facts)
+    charts = [Chart("figures", title, _describe(title, latest, locale),
+                    figure_bars(latest, lambda f: f"{f.period.text} · {status(f)}", title,
+                                locale), latest)]
+    periods: dict[str, set[str]] = {}
     for fact in facts:
-        by_metric.setdefault(fact.metric.id, []).append(fact)
-    for metric_id, group in sorted(by_metric.items()):
-        if len({f.period.text for f in group}) < 2:
-            continue
-        metric = group[0].metric
-        label = metric.label if locale == "id" else metric.label_en
-        title = words[1].format(metric=label, name=name)
-        group = sorted(group, key=lambda f: (f.period.sort_key, f.id))
-        charts.append(Chart(f"trend-{metric_id}", title, _describe(title, group, locale),
-                            time_series(group, metric, title, locale), group))
+        periods.setdefault(fact.metric.id, set()).add(fact.period.text)
+    over_time = [f for f in facts if len(periods[f.metric.id]) > 1]
+    if over_time:
+        title = words[1].format(name=name)
+        over_time = sorted(over_time, key=lambda f: (f.metric.id, f.period.sort_key, f.id))
+        charts.append(Chart("trends", title, _describe(title, over_time, locale),
+                            time_series(over_time, title, locale), over_time))
     return charts
 
 
 def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]:
-    """A program's chart: every region's figures for it, compared, panel per metric."""
+    """A program's chart: each region's latest figures for it, compared, panel per metric."""
     if not facts:
         return []
     name = program.name if locale == "id" else program.name_en
@@ -220,8 +235,17 @@ def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]
              else f"{name}: regions compared")
     label = (lambda f: f"{f.region.name} ({f.period.text})") if locale == "id" else (
         lambda f: f"{f.region.name_en} ({f.period.text})")
-    return [Chart("comparison", title, _describe(title, facts, locale),
-                  figure_bars(facts, label, title, locale), facts)]
+    newest = [f for region_facts in _by_region(facts).values()
+              for f in latest_figures(region_facts)]
+    return [Chart("comparison", title, _describe(title, newest, locale),
+                  figure_bars(newest, label, title, locale), newest)]
+
+
+def _by_region(facts: list[Fact]) -> dict[str, list[Fact]]:
+    grouped: dict[str, list[Fact]] = {}
+    for fact in facts:
+        grouped.setdefault(fact.region.id, []).append(fact)
+    return grouped
 
 
 def _describe(title: str, facts: list[Fact], locale: str) -> str:

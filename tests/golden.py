@@ -43,8 +43,8 @@ def compare(expected: Path, actual: Path) -> list[str]:
     for path in sorted(set(want) & set(got)):
         if want[path] != got[path]:
             diff = difflib.unified_diff(
-                want[path].decode("utf-8", "replace").splitlines(),
-                got[path].decode("utf-8", "replace").splitlines(),
+                [line[:200] for line in want[path].decode("utf-8", "replace").splitlines()],
+                [line[:200] for line in got[path].decode("utf-8", "replace").splitlines()],
                 f"golden/{path}", f"built/{path}", lineterm="", n=2)
             problems.append("\n".join(list(diff)[:60]))
     return problems

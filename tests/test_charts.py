@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -52,12 +53,12 @@ def walk(node):
 
 
 def test_region_gets_figures_and_trend_charts(charts):
-    assert list(charts) == ["figures", "trend-participants-protected"]
-    figures, trend = charts["figures"], charts["trend-participants-protected"]
-    assert figures.title == "Angka Kota Contoh menurut indikator"
+    assert list(charts) == ["figures", "trends"]
+    figures, trend = charts["figures"], charts["trends"]
+    assert figures.title == "Angka terbaru Kota Contoh menurut indikator"
     assert [f.id for f in figures.facts] == [
         "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
-    assert trend.title == "Peserta terlindungi, Kota Contoh, menurut tahun"
+    assert trend.title == "Angka Kota Contoh menurut tahun"
     assert [row["period"] for row in trend.spec["data"]["values"]] == ["2023", "2024"]
     assert trend.spec["usermeta"] == {"facts": ["kota-contoh-peserta-2023",
                                                 "kota-contoh-target-2024"]}
@@ -88,13 +89,13 @@ def test_spec_has_no_params_or_generated_names(charts):
 def test_subtitle_names_every_source_publisher(charts):
     assert charts["figures"].spec["title"]["subtitle"] == [
         "Sumber: Warta Uji, 2024; Harian Contoh, 1 Maret 2024"]
-    assert charts["trend-participants-protected"].spec["title"]["subtitle"] == [
+    assert charts["trends"].spec["title"]["subtitle"] == [
         "Sumber: Harian Contoh, 1 Maret 2024"]
 
 
 def test_english_subtitle_and_labels(content):
     figures = city_charts(content, "en")[0]
-    assert figures.title == "Example City: figures by metric"
+    assert figures.title == "Example City: latest figures by metric"
     assert figures.spec["title"]["subtitle"] == [
         "Sources: Warta Uji, 2024; Harian Contoh, 1 March 2024"]
     budget = figures.spec["data"]["values"][0]
@@ -160,10 +161,36 @@ def test_specs_are_valid_vega_lite(content, charts, vega_lite_validator):
     for chart in [*charts.values(), *program]:
         errors = [e.message for e in vega_lite_validator.iter_errors(chart.spec)]
         assert errors == [], chart.name
-    assert alt.Chart.from_dict(charts["trend-participants-protected"].spec).to_dict()["layer"]
+    assert alt.FacetChart.from_dict(charts["trends"].spec).to_dict()["spec"]["layer"]
 
 
 def test_validator_rejects_a_broken_spec(charts, vega_lite_validator):
-    broken = copy.deepcopy(charts["trend-participants-protected"].spec)
-    broken["layer"][0]["mark"]["type"] = "barr"
+    broken = copy.deepcopy(charts["trends"].spec)
+    broken["spec"]["layer"][0]["mark"]["type"] = "barr"
     assert not vega_lite_validator.is_valid(broken)
+
+
+def test_figures_chart_keeps_the_latest_of_each_metric_and_status_trends_keep_all(content):
+    from reportgen.charts import latest_figures
+
+    facts = [f for f in content.facts if f.region.id == "kota-contoh"]
+    older = dataclasses.replace(facts[1], id="older", period=type(facts[1].period)("2020", 2020, 2020))
+    chosen = latest_figures(facts + [older])
+    assert "older" not in [f.id for f in chosen]
+    assert sorted(f.id for f in chosen) == sorted(f.id for f in facts)
+    charts = {c.name: c for c in region_charts(content.regions["kota-contoh"], facts + [older])}
+    assert "older" in [f.id for f in charts["trends"].facts]
+    assert "older" not in [f.id for f in charts["figures"].facts]
+
+
+def test_subtitle_names_a_few_sources_and_counts_the_rest(content):
+    from reportgen.charts import MAX_NAMED_SOURCES, _subtitle
+    from reportgen.model import Citation, Source
+
+    fact = content.facts[0]
+    sources = [Source(f"s{i}", f"Penerbit {i}", "t", f"2024-01-{i + 1:02d}", [], None, None)
+               for i in range(MAX_NAMED_SOURCES + 3)]
+    many = dataclasses.replace(fact, citations=[Citation(s, "q") for s in sources])
+    text = _subtitle([many], "id")[0]
+    assert text.count("Penerbit") == MAX_NAMED_SOURCES
+    assert text.endswith("dan 3 sumber lain (lihat tabel data)")

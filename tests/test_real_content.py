@@ -120,4 +120,4 @@ def test_real_site_has_all_page_kinds(real_site, content):
     methodology = Page.read(real_site / "metodologi" / "index.html")
     assert re.search(r"Arti status", methodology.html)
     parepare = Page.read(real_site / "regions" / "parepare" / "index.html")
-    assert parepare.by_id("chart-trend-participants-protected") is not None
+    assert parepare.by_id("chart-trends") is not None

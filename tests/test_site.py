@@ -69,7 +69,7 @@ def test_charts_have_static_svg_spec_caption_and_data_table(minimal_site):
     html = page(minimal_site, "regions/kota-contoh/index.html")
     figures = html.find_all("figure", class_="chart")
     assert [f.attrs["id"] for f in figures] == ["chart-figures",
-                                                "chart-trend-participants-protected"]
+                                                "chart-trends"]
     for figure in figures:
         img = html.descendants(figure, "img")[0]
         svg = (minimal_site / "regions" / "kota-contoh" / img.attrs["src"]).read_text()
