@@ -12,12 +12,13 @@ them and the same content always gives the same spec.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import altair as alt
 from babel.dates import format_date
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
-from .model import STATUSES, Fact, Metric, Region
+from .model import STATUSES, Fact, Region
 from .numbers import describe_value
 
 STATUS_COLOURS = {
@@ -101,11 +102,38 @@ def _rows(facts: list[Fact], label, locale: str) -> list[dict]:
     return rows
 
 
-def _status_scale(facts: list[Fact], locale: str) -> alt.Scale:
+_DOMAIN, _RANGE = "__status_domain__", "__status_range__"
+"""Placeholders in a chart template, replaced by the statuses a chart actually shows."""
+
+
+def _status_colour() -> alt.Color:
+    return alt.Color("status:N", scale=alt.Scale(domain=[_DOMAIN], range=[_RANGE]),
+                     legend=alt.Legend(title=None, orient="bottom"))
+
+
+def _fill(template: dict, rows: list[dict], title: str, subtitle: list[str],
+          facts: list[Fact], locale: str) -> dict:
+    """A chart spec from its template: data, titles and the status colours filled in."""
     used = [s for s in STATUSES if any(f.status == s for f in facts)]
-    return alt.Scale(domain=[STATUSES[s].label if locale == "id" else STATUSES[s].label_en
-                             for s in used],
-                     range=[STATUS_COLOURS[s] for s in used])
+    domain = [STATUSES[s].label if locale == "id" else STATUSES[s].label_en for s in used]
+    colours = [STATUS_COLOURS[s] for s in used]
+
+    def substitute(node):
+        if isinstance(node, dict):
+            return {key: substitute(value) for key, value in node.items()}
+        if isinstance(node, list):
+            if node == [_DOMAIN]:
+                return list(domain)
+            if node == [_RANGE]:
+                return list(colours)
+            return [substitute(item) for item in node]
+        return node
+
+    spec = substitute(template)
+    spec["data"] = {"values": rows}
+    spec["title"] = {**spec["title"], "text": title, "subtitle": subtitle}
+    spec["usermeta"] = {"facts": [f.id for f in facts]}
+    return spec
 
 
 def _tooltip(locale: str, with_region: bool = False) -> list:
@@ -133,61 +161,69 @@ def _subtitle(facts: list[Fact], locale: str) -> list[str]:
     return [("Sumber: " if locale == "id" else "Sources: ") + named]
 
 
-def _finish(chart, title: str, facts: list[Fact], locale: str) -> dict:
-    spec = chart.properties(
-        title=alt.TitleParams(title, subtitle=_subtitle(facts, locale), anchor="start",
-                              subtitleColor="#4a4a4a", fontSize=14, subtitleFontSize=11)
+def _template(chart) -> dict:
+    """The finished spec of a chart without its data and titles (filled in by _fill)."""
+    return chart.properties(
+        title=alt.TitleParams("", subtitle=[""], anchor="start", subtitleColor="#4a4a4a",
+                              fontSize=14, subtitleFontSize=11)
     ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11
     ).to_dict(validate=False)
-    spec["usermeta"] = {"facts": [f.id for f in facts]}
-    return spec
 
 
-def _metric_rows(width: int | None = None):
+def _metric_rows():
     """One panel per metric, each with its own scale (metrics have different units)."""
     return alt.Row("metric:N", title=None, header=alt.Header(
         labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top",
         labelFontWeight="bold", labelFontSize=12))
 
 
-def figure_bars(facts: list[Fact], label, title: str, locale: str = "id") -> dict:
-    """Horizontal bars, a panel per metric: a figure is a bar from zero, a range a thinner,
-    lighter bar from its low to its high end, both labelled with the formatted figure."""
-    data = alt.Data(values=_rows(facts, label, locale))
-    colour = alt.Color("status:N", scale=_status_scale(facts, locale),
-                       legend=alt.Legend(title=None, orient="bottom"))
+# Altair builds each kind of chart once per language; every chart is then that template
+# with its own data.  Building a chart through Altair each time would copy its data
+# through every layer and cost more than rendering it.
+
+@lru_cache(maxsize=None)
+def _bars_template(locale: str) -> dict:
     y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
-    base = alt.Chart(data).encode(y=y, tooltip=_tooltip(locale, True))
+    base = alt.Chart(alt.Data(name="facts")).encode(y=y, tooltip=_tooltip(locale, True))
     is_range = "datum.point === null"
     bars = base.mark_bar().encode(
         x=alt.X("start:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)), x2="high:Q",
-        color=colour,
+        color=_status_colour(),
         opacity=alt.condition(is_range, alt.value(0.6), alt.value(1.0)),
         size=alt.condition(is_range, alt.value(7), alt.value(14)))
     labels = base.mark_text(align="left", dx=4, color="#222").encode(x="high:Q", text="figure:N")
-    chart = alt.layer(bars, labels).transform_calculate(
+    return _template(alt.layer(bars, labels).transform_calculate(
         start=f"{is_range} ? datum.low : 0").properties(width=CHART_WIDTH).facet(
-        row=_metric_rows()).resolve_scale(x="independent", y="independent")
-    return _finish(chart, title, facts, locale)
+        row=_metric_rows()).resolve_scale(x="independent", y="independent"))
+
+
+@lru_cache(maxsize=None)
+def _series_template(locale: str) -> dict:
+    x = alt.X("period:O", title=None, sort=alt.EncodingSortField("order"),
+              axis=alt.Axis(labelAngle=0))
+    base = alt.Chart(alt.Data(name="facts")).encode(x=x, tooltip=_tooltip(locale))
+    line = base.mark_line(color="#888", strokeDash=[4, 3]).encode(
+        y=alt.Y("mid:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)))
+    spans = base.mark_rule(strokeWidth=3).encode(y="low:Q", y2="high:Q", color=_status_colour())
+    dots = base.mark_point(filled=True, size=60, opacity=1).encode(y="mid:Q",
+                                                                   color=_status_colour())
+    return _template(alt.layer(line, spans, dots).transform_calculate(
+        mid="(datum.low + datum.high) / 2").properties(width=CHART_WIDTH, height=140).facet(
+        row=_metric_rows()).resolve_scale(y="independent"))
+
+
+def figure_bars(facts: list[Fact], label, title: str, locale: str = "id") -> dict:
+    """Horizontal bars, a panel per metric: a figure is a bar from zero, a range a thinner,
+    lighter bar from its low to its high end, both labelled with the formatted figure."""
+    return _fill(_bars_template(locale), _rows(facts, label, locale), title,
+                 _subtitle(facts, locale), facts, locale)
 
 
 def time_series(facts: list[Fact], title: str, locale: str = "id") -> dict:
     """Figures over their periods, a panel per metric: a dashed line through the figures,
     ranges as vertical bars from low to high."""
-    data = alt.Data(values=_rows(facts, lambda f: f.period.text, locale))
-    colour = alt.Color("status:N", scale=_status_scale(facts, locale),
-                       legend=alt.Legend(title=None, orient="bottom"))
-    x = alt.X("period:O", title=None, sort=alt.EncodingSortField("order"),
-              axis=alt.Axis(labelAngle=0))
-    base = alt.Chart(data).encode(x=x, tooltip=_tooltip(locale))
-    line = base.mark_line(color="#888", strokeDash=[4, 3]).encode(
-        y=alt.Y("mid:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)))
-    spans = base.mark_rule(strokeWidth=3).encode(y="low:Q", y2="high:Q", color=colour)
-    dots = base.mark_point(filled=True, size=60, opacity=1).encode(y="mid:Q", color=colour)
-    chart = alt.layer(line, spans, dots).transform_calculate(
-        mid="(datum.low + datum.high) / 2").properties(width=CHART_WIDTH, height=140).facet(
-        row=_metric_rows()).resolve_scale(y="independent")
-    return _finish(chart, title, facts, locale)
+    return _fill(_series_template(locale), _rows(facts, lambda f: f.period.text, locale),
+                 title, _subtitle(facts, locale), facts, locale)
 
 
 def latest_figures(facts: list[Fact]) -> list[Fact]:
