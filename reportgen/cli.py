@@ -76,10 +76,14 @@ def _load_checked(content_dir: Path, archive_dir: Path | None):
     """Load and check content; an unexpected failure becomes an RG900 problem, not a trace."""
     from .content import load_content
     from .crosscheck import verify_quotes
+    from .factcache import FactFileCache
+    from .vega import default_cache_dir
 
     current_file.set(str(content_dir))
     try:
-        content, problems = load_content(content_dir, partial=archive_dir is not None)
+        cache = FactFileCache(default_cache_dir())
+        content, problems = load_content(content_dir, partial=archive_dir is not None,
+                                         cache=cache)
         if content is not None and archive_dir is not None:
             # Verify what did load, so quote problems show up beside unrelated errors.
             problems = sorted(problems + verify_quotes(content, archive_dir))

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import schema
 from .crosscheck import disagreement_problems
 from .errors import Problem, current_file, display_path
+from .factcache import FactFileCache
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
     Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
@@ -22,12 +23,14 @@ from .model import (
 from .validate import DATE, RecordChecker, did_you_mean, top_level_records
 
 
-def load_content(content_dir: Path, base: Path | None = None,
-                 partial: bool = False) -> tuple[Content | None, list[Problem]]:
+def load_content(content_dir: Path, base: Path | None = None, partial: bool = False,
+                 cache: FactFileCache | None = None) -> tuple[Content | None, list[Problem]]:
     """Read, parse and validate a whole content folder: (content or None, sorted problems).
 
     With *partial*, the content is returned despite errors, holding what did validate
-    (for comparing revisions); otherwise it is None whenever there is an error.
+    (for comparing revisions); otherwise it is None whenever there is an error.  With a
+    *cache*, fact files whose bytes (and the registries) are unchanged since an earlier
+    run are not parsed or checked again.
     """
     problems: list[Problem] = []
     current_file.set(str(content_dir))
@@ -37,6 +40,7 @@ def load_content(content_dir: Path, base: Path | None = None,
                               "pass --content DIR, or run reportgen from the project folder")]
     files = find_content_files(content_dir)
     registries: dict[str, SourceFile | None] = {}
+    registry_bytes = []
     for path in files["registries"]:
         shown = display_path(path, base)
         if not path.exists():
@@ -45,14 +49,10 @@ def load_content(content_dir: Path, base: Path | None = None,
                                     "metrics .yaml files"))
             registries[path.stem] = None
             continue
-        registries[path.stem], found = parse_yaml(path, shown)
+        registries[path.stem], found = (cache.parsed(path, shown) if cache
+                                        else parse_yaml(path, shown))
+        registry_bytes.append(path.read_bytes())
         problems.extend(found)
-    fact_files = []
-    for path in files["facts"]:
-        file, found = parse_yaml(path, display_path(path, base))
-        problems.extend(found)
-        if file:
-            fact_files.append(file)
 
     builder = _ContentBuilder(problems)
     site = builder.site(registries["site"])
@@ -62,7 +62,18 @@ def load_content(content_dir: Path, base: Path | None = None,
     metrics = builder.registry(registries["metrics"], "metrics", _make_metric)
     builder.check_regions(regions)
     builder.check_metrics(metrics)
-    facts = builder.facts(fact_files, sources, regions, programs, metrics)
+    context = (sources, regions, programs, metrics)
+    facts: list[Fact] = []
+    for path in files["facts"]:
+        shown = display_path(path, base)
+        found = cache.get(path, shown, registry_bytes, context) if cache else None
+        if found is None:
+            found = builder.fact_file(path, shown, *context)
+            if cache:
+                cache.put(path, shown, registry_bytes, *found)
+        facts.extend(found[0])
+        problems.extend(found[1])
+    facts = builder.unique_facts(facts)
     if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
         builder.check_cited(sources, facts)
         problems.extend(disagreement_problems(facts))
@@ -166,24 +177,39 @@ class _ContentBuilder:
                     self.add(metric.loc, "RG107", f"metric '{metric.id}' has unknown unit '{unit}'",
                              did_you_mean(unit, UNITS) or f"one of: {', '.join(UNITS)}")
 
-    def facts(self, files, sources, regions, programs, metrics) -> list[Fact]:
-        facts: list[Fact] = []
+    def fact_file(self, path: Path, shown: str, sources, regions, programs,
+                  metrics) -> tuple[list[Fact], list[Problem]]:
+        """The facts of one file and the problems found in it (parsing included)."""
+        mine: list[Problem] = []
+        outer, self.problems = self.problems, mine
+        try:
+            file, found = parse_yaml(path, shown)
+            mine.extend(found)
+            facts: list[Fact] = []
+            if file is not None:
+                current_file.set(file.display)
+                checker = RecordChecker(file, mine)
+                for data, loc in top_level_records(file, "facts", checker):
+                    fact = self.fact(checker, data, loc, sources, regions, programs, metrics)
+                    if fact is not None:
+                        facts.append(fact)
+            return facts, mine
+        finally:
+            self.problems = outer
+
+    def unique_facts(self, facts: list[Fact]) -> list[Fact]:
+        """Facts with ids not seen before; a repeated id is a problem (across files too)."""
         seen: dict[str, tuple] = {}
-        for file in files:
-            current_file.set(file.display)
-            checker = RecordChecker(file, self.problems)
-            for data, loc in top_level_records(file, "facts", checker):
-                fact = self.fact(checker, data, loc, sources, regions, programs, metrics)
-                if fact is None:
-                    continue
-                if fact.id in seen:
-                    first = seen[fact.id]
-                    self.add(fact.loc, "RG106", f"fact id '{fact.id}' is used twice",
-                             f"first at {first[0]}:{first[1]}:{first[2]}; ids must be unique")
-                    continue
-                seen[fact.id] = fact.loc
-                facts.append(fact)
-        return facts
+        unique = []
+        for fact in facts:
+            if fact.id in seen:
+                first = seen[fact.id]
+                self.add(fact.loc, "RG106", f"fact id '{fact.id}' is used twice",
+                         f"first at {first[0]}:{first[1]}:{first[2]}; ids must be unique")
+                continue
+            seen[fact.id] = fact.loc
+            unique.append(fact)
+        return unique
 
     def fact(self, checker: RecordChecker, data, loc, sources, regions, programs, metrics):
         values = checker.record(data, loc, schema.FACT, "fact")

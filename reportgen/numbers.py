@@ -29,6 +29,7 @@ def format_number(number: int | float, locale: str = "id") -> str:
     return format_decimal(number, locale=locale, decimal_quantization=False)
 
 
+@lru_cache(maxsize=65536)
 def format_amount(number: int | float, unit: str, locale: str = "id") -> str:
     """One number with its unit sign where the unit has one: Rp2,2 miliar, 70%, 530.000."""
     if unit == "IDR":
@@ -73,6 +74,7 @@ def unit_label(unit: str, locale: str = "id") -> str:
     return UNITS[unit].label if locale == "id" else UNITS[unit].label_en
 
 
+@lru_cache(maxsize=65536)
 def describe_value(value: Value, unit: str, qualifier: str | None, locale: str = "id") -> str:
     """The whole figure in words: 'sekitar 19.336 orang', 'lebih dari 70%'."""
     parts = [qualifier_label(qualifier, locale), format_value(value, unit, locale),

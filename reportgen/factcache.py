@@ -1,0 +1,126 @@
+"""On-disk cache of checked fact files, so unchanged files are not parsed again.
+
+Parsing and checking YAML is the slowest part of loading content.  A fact file's facts
+and problems depend only on its bytes, the path it is shown under, the registry files
+(ids, units and dates it is checked against) and reportgen's own version, so they are
+stored under a hash of exactly those.  Facts are stored with their references as ids and
+linked to the registries' objects again on the way out.
+
+Each fact also gets a fingerprint (a hash of everything it holds), which the build uses
+to see which facts changed since the last build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from .errors import Problem
+from .model import Citation, Fact
+
+FORMAT = "reportgen-facts-1"
+"""Bump when the stored shape or the checks change, so old entries are not used."""
+
+
+def _code_version() -> str:
+    """A hash of reportgen's own source: any code change invalidates the cache."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def freeze(fact: Fact) -> tuple:
+    """A fact with its references replaced by ids: small, picklable, comparable."""
+    return (fact.id, fact.region.id, tuple(p.id for p in fact.programs), fact.metric.id,
+            fact.value, fact.unit, fact.period, fact.status,
+            tuple((c.source.id, c.quote, c.quote_en, c.loc) for c in fact.citations),
+            fact.qualifier, fact.note, fact.derivation, fact.headline, fact.loc)
+
+
+def thaw(frozen: tuple, sources, regions, programs, metrics) -> Fact:
+    """The fact again, linked to the registries' objects."""
+    (fid, region, program_ids, metric, value, unit, period, status, citations, qualifier,
+     note, derivation, headline, loc) = frozen
+    return Fact(fid, regions[region], [programs[p] for p in program_ids], metrics[metric],
+                value, unit, period, status,
+                [Citation(sources[s], quote, quote_en, cloc)
+                 for s, quote, quote_en, cloc in citations],
+                qualifier, note, derivation, headline, loc)
+
+
+def fingerprint(frozen: tuple) -> str:
+    return hashlib.sha1(repr(frozen).encode("utf-8")).hexdigest()
+
+
+class FactFileCache:
+    """Checked fact files by content hash, in ``cache_dir/facts/``."""
+
+    def __init__(self, cache_dir: Path):
+        self.folder = cache_dir / "facts"
+        self.version = _code_version()
+        self.fingerprints: dict[str, str] = {}
+        self._last_registries: tuple = (None, b"", None)
+
+    def _key(self, path: Path, shown: str, registry_bytes: list[bytes]) -> str:
+        digest = hashlib.sha256(self._registries_digest(registry_bytes))
+        digest.update(shown.encode("utf-8") + b"\0")
+        digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def _registries_digest(self, registry_bytes: list[bytes]) -> bytes:
+        key = id(registry_bytes)
+        if self._last_registries[0] != key:
+            digest = hashlib.sha256(self.version.encode())
+            for data in registry_bytes:
+                digest.update(hashlib.sha256(data).digest())
+            self._last_registries = (key, digest.digest(), registry_bytes)
+        return self._last_registries[1]
+
+    def parsed(self, path: Path, shown: str):
+        """parse_yaml(path, shown), from the cache when the file's bytes are unchanged."""
+        from .loader import SourceFile, parse_yaml
+
+        data = path.read_bytes()
+        digest = hashlib.sha256(self.version.encode())
+        digest.update(shown.encode("utf-8") + b"\0" + data)
+        entry = self.folder / f"yaml-{digest.hexdigest()}.pickle"
+        try:
+            value, problems = pickle.loads(entry.read_bytes())
+            return (SourceFile(path, shown, value) if value is not None else None), problems
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+            pass
+        file, problems = parse_yaml(path, shown)
+        self._store(entry, (file.data if file else None, problems))
+        return file, problems
+
+    def _store(self, entry: Path, value: object) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(value, protocol=5))
+        tmp.replace(entry)
+
+    def get(self, path: Path, shown: str, registry_bytes: list[bytes],
+            registries: tuple) -> tuple[list[Fact], list[Problem]] | None:
+        """The cached (facts, problems) of *path*, or None."""
+        entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
+        try:
+            frozen, prints, problems = pickle.loads(entry.read_bytes())
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+            return None
+        try:
+            facts = [thaw(item, *registries) for item in frozen]
+        except KeyError:  # a registry changed in a way the key did not capture: re-check
+            return None
+        self.fingerprints.update(zip((f.id for f in facts), prints))
+        return facts, problems
+
+    def put(self, path: Path, shown: str, registry_bytes: list[bytes], facts: list[Fact],
+            problems: list[Problem]) -> None:
+        frozen = [freeze(f) for f in facts]
+        prints = [fingerprint(item) for item in frozen]
+        self.fingerprints.update(zip((f.id for f in facts), prints))
+        entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
+        self._store(entry, (frozen, prints, problems))
