@@ -60,6 +60,7 @@ def source_label(source, locale: str = "id") -> str:
     return f"{source.publisher}, {format_source_date(source.date, locale)}"
 
 
+@lru_cache(maxsize=4096)
 def format_source_date(date: str, locale: str = "id") -> str:
     """An ISO date as precise as known, written out: '2024', 'Februari 2024', '26 Februari 2024'."""
     import datetime
