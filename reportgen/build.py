@@ -1,22 +1,37 @@
 """The build, stage by stage: load -> validate -> plan pages -> charts -> render -> write.
 
 :func:`build_site` reads like a table of contents of the build.  All content is loaded and
-validated before anything is written, and the output is assembled in memory as
-``{path: bytes}`` and written to a fresh folder beside the target, which replaces the old
-site only when everything succeeded: a failed build leaves the previous site untouched.
+validated before anything is written; pages are rendered into memory as ``{path: bytes}``
+(in parallel across cores when there are many) and written to a fresh folder beside the
+target, which replaces the old site only when everything succeeded: a failed build leaves
+the previous site untouched.
+
+Rebuilds are incremental: :mod:`reportgen.buildstate` remembers what the last build of
+an output folder was made from.  When only facts changed, only the pages that show a
+changed fact (or a fact that disagrees with one) are rendered again; the rest of the
+previous site is carried over.  When anything else changed (templates, registries, prose
+pages, reportgen itself), every page is rendered again, charts still coming from their
+cache.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
+from .buildstate import BuildState, inputs_digest, load_state, save_state
 from .content import load_content
 from .crosscheck import disagreement_map
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
+from .factcache import FactFileCache
 from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
@@ -24,6 +39,11 @@ from .vega import VegaRenderer, default_cache_dir
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
 PDF_PATH = "report.pdf"
+PARALLEL_FROM = 48
+"""Fewer pages than this are rendered in this process: starting workers costs more."""
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called while pages render, for a progress bar."""
 
 
 @dataclass
@@ -36,6 +56,9 @@ class BuildResult:
     facts: int
     files: int
     warnings: list[Problem] = field(default_factory=list)
+    rendered: int = 0  # pages rendered this time (the rest were carried over)
+    mode: str = "full"  # "full", "incremental" or "unchanged"
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class SiteFiles:
@@ -53,17 +76,95 @@ class SiteFiles:
         self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
 
 
-def render_charts(pages: list[Page], files: SiteFiles, vega: VegaRenderer) -> dict[str, dict]:
-    """Static SVG for every chart, written beside its page; returns file names per page."""
-    names: dict[str, dict] = {}
-    for page in pages:
+class Timings(dict):
+    """Seconds spent per stage, in the order the stages ran."""
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.perf_counter() - start
+
+
+# --- Rendering pages ----------------------------------------------------------------------
+
+@dataclass
+class _RenderJob:
+    """What every page render needs; inherited by worker processes when they fork."""
+
+    content: Content
+    pages: list[Page]
+    templates_dir: Path
+    cache_dir: Path | None
+    env: object = None
+    vega: VegaRenderer | None = None
+
+    def setup(self) -> None:
+        if self.env is None:
+            self.env = make_environment(self.templates_dir)
+            self.env.globals["disagreeing"] = disagreement_map(self.content.facts)
+        if self.vega is None:
+            self.vega = VegaRenderer(self.cache_dir)
+
+    def render(self, index: int) -> tuple[list[tuple[str, bytes]], float]:
+        """One page and its chart images: ([(path, bytes)], seconds spent on charts)."""
+        self.setup()
+        page = self.pages[index]
         folder = PurePosixPath(page.out_path).parent
-        names[page.out_path] = {}
+        started = time.perf_counter()
+        outputs, names = [], {}
         for chart in page.charts:
-            file_name = f"chart-{chart.name}.svg"
-            files.add(str(folder / file_name), vega.svg(chart.spec))
-            names[page.out_path][chart.name] = file_name
-    return names
+            names[chart.name] = f"chart-{chart.name}.svg"
+            outputs.append((str(folder / names[chart.name]), self.vega.svg(chart.spec).encode()))
+        chart_seconds = time.perf_counter() - started
+        html = render_page(self.env, self.content, page, names)
+        outputs.append((page.out_path, html.encode("utf-8")))
+        return outputs, chart_seconds
+
+
+_JOB: _RenderJob | None = None
+
+
+def _render_in_worker(indexes: list[int]) -> list[tuple[list[tuple[str, bytes]], float]]:
+    return [_JOB.render(i) for i in indexes]
+
+
+def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
+                 progress: Progress | None) -> float:
+    """Render the chosen pages into *files*; returns the seconds spent on charts."""
+    global _JOB
+    chart_seconds = 0.0
+    done = 0
+    if workers < 2 or len(indexes) < PARALLEL_FROM or "fork" not in \
+            multiprocessing.get_all_start_methods():
+        for index in indexes:
+            outputs, seconds = job.render(index)
+            chart_seconds += seconds
+            for path, data in outputs:
+                files.add(path, data)
+            done += 1
+            if progress:
+                progress("render", done, len(indexes))
+        return chart_seconds
+    # Workers fork from here and inherit the loaded content: nothing is pickled on the way
+    # in.  Nothing in this process has started vl-convert yet, so no runtime is forked.
+    _JOB = job
+    chunks = [indexes[i:i + 16] for i in range(0, len(indexes), 16)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for results in pool.imap(_render_in_worker, chunks):
+                for outputs, seconds in results:
+                    chart_seconds += seconds
+                    for path, data in outputs:
+                        files.add(path, data)
+                done += len(results)
+                if progress:
+                    progress("render", done, len(indexes))
+    finally:
+        _JOB = None
+    return chart_seconds
 
 
 def copy_static(templates_dir: Path, files: SiteFiles) -> None:
@@ -74,28 +175,22 @@ def copy_static(templates_dir: Path, files: SiteFiles) -> None:
             files.add("static/" + path.relative_to(static).as_posix(), path.read_bytes())
 
 
-def assemble_site(content: Content, templates_dir: Path, vega: VegaRenderer) -> tuple[SiteFiles, int, int]:
-    """Every output file, in memory."""
-    env = make_environment(templates_dir)
-    env.globals["disagreeing"] = disagreement_map(content.facts)
-    pages = plan_pages(content)
-    files = SiteFiles()
-    chart_files = render_charts(pages, files, vega)
-    for page in pages:
-        files.add(page.out_path, render_page(env, content, page, chart_files[page.out_path]))
-    copy_static(templates_dir, files)
-    files.add(BUNDLE_PATH, vega.javascript_bundle())
-    files.add("data/facts.json", facts_json(content))
-    files.add("data/facts.csv", facts_csv(content))
-    return files, len(pages), sum(len(p.charts) for p in pages)
+# --- Writing ----------------------------------------------------------------------------
 
-
-def write_site(files: SiteFiles, out_dir: Path) -> None:
-    """Write into a new folder beside *out_dir*, then swap it in."""
+def write_site(files: SiteFiles, out_dir: Path, carry_over: set[str] = frozenset()) -> None:
+    """Write into a new folder beside *out_dir*, then swap it in.  Paths in *carry_over*
+    are taken from the current *out_dir* (hard-linked where possible)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
+        for path in sorted(carry_over - files.files.keys()):
+            source, target = out_dir / path, staging / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
         for path, data in sorted(files.files.items()):
             target = (staging / path).resolve()
             if staging not in target.parents:
@@ -114,20 +209,100 @@ def write_site(files: SiteFiles, out_dir: Path) -> None:
         raise
 
 
+# --- The build ----------------------------------------------------------------------------
+
+def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
+                    prints: dict[str, str], disagreeing: dict) -> tuple[set[str], set[str]]:
+    """(ids of facts that changed or were removed, paths of the pages to render again)."""
+    changed = {fid for fid, fp in prints.items() if previous.facts.get(fid) != fp}
+    removed = set(previous.facts) - set(prints)
+    touched = changed | removed
+    for fid in list(touched):  # a disagreement marker names the other facts too
+        touched.update(f.id for f in disagreeing.get(fid, []))
+        touched.update(previous.disagree.get(fid, []))
+    paths = {"index.html", "sources/index.html"}
+    for page in pages:
+        if any(f.id in touched for f in page.facts):
+            paths.add(page.out_path)
+    for fid in removed:
+        paths.update(previous.page_facts_inverse().get(fid, []))
+    return changed | removed, paths
+
+
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
-               cache_dir: Path | None = None, use_cache: bool = True,
-               pdf: bool = False) -> BuildResult:
-    """Build the whole site (and, with *pdf*, ``report.pdf`` in it); raises ContentError
-    or BuildError and then writes nothing."""
-    content, problems = load_content(content_dir)
+               cache_dir: Path | None = None, use_cache: bool = True, pdf: bool = False,
+               workers: int | None = None, progress: Progress | None = None) -> BuildResult:
+    """Build the site (and, with *pdf*, ``report.pdf`` in it); raises ContentError or
+    BuildError and then leaves the previous site as it was."""
+    timings = Timings()
+    cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
+    workers = workers or os.cpu_count() or 1
+    fact_cache = FactFileCache(cache_dir) if cache_dir else None
+
+    with timings.stage("load and validate"):
+        content, problems = load_content(content_dir, cache=fact_cache)
     if content is None:
         raise ContentError(problems)
-    vega = VegaRenderer((cache_dir or default_cache_dir()) if use_cache else None)
-    files, pages, charts = assemble_site(content, templates_dir, vega)
-    if pdf:
-        from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
+    warnings = [p for p in problems if p.severity == "warning"]
 
-        files.add(PDF_PATH, render_pdf(content, templates_dir, vega))
-    write_site(files, out_dir)
-    return BuildResult(out_dir, pages, charts, len(content.facts), len(files.files),
-                       [p for p in problems if p.severity == "warning"])
+    with timings.stage("plan"):
+        if not (templates_dir / "base.html").is_file():
+            raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
+        pages = plan_pages(content)
+        digest = inputs_digest(content_dir, templates_dir, pdf)
+        prints = fact_cache.fingerprints if fact_cache else {}
+        prints = {f.id: prints.get(f.id, "") for f in content.facts}
+        disagreeing = disagreement_map(content.facts)
+        previous = load_state(cache_dir, out_dir) if cache_dir else None
+        if previous and (previous.inputs != digest or not previous.intact(out_dir)):
+            previous = None
+        to_render = {p.out_path for p in pages}
+        mode = "full"
+        if previous is not None:
+            changed, to_render = _affected_pages(pages, previous, content, prints, disagreeing)
+            mode = "incremental" if changed else "unchanged"
+
+    result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
+                         timings)
+    if mode == "unchanged":
+        result.files = len(previous.files)
+        return result
+
+    files = SiteFiles()
+    job = _RenderJob(content, pages, templates_dir, cache_dir)
+    indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
+    with timings.stage("render pages and charts"):
+        chart_seconds = render_pages(job, indexes, files, workers, progress)
+    timings["charts (within render)"] = chart_seconds
+    result.rendered = len(indexes)
+    result.charts = sum(1 for path in files.files if path.endswith(".svg"))
+
+    with timings.stage("data and assets"):
+        copy_static(templates_dir, files)
+        files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
+        files.add("data/facts.json", facts_json(content))
+        files.add("data/facts.csv", facts_csv(content))
+    if pdf:
+        with timings.stage("pdf"):
+            from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
+
+            files.add(PDF_PATH, render_pdf(content, templates_dir, VegaRenderer(cache_dir)))
+
+    with timings.stage("write"):
+        carry = set()
+        if mode == "incremental":
+            kept_pages = {p.out_path for p in pages} - to_render
+            carry = {path for path in previous.files
+                     if path in kept_pages or _belongs_to(path, kept_pages)}
+        write_site(files, out_dir, carry)
+        result.files = len(files.files.keys() | carry)
+        if cache_dir:
+            save_state(cache_dir, out_dir, BuildState.make(
+                digest, prints, pages, disagreeing, out_dir))
+    return result
+
+
+def _belongs_to(path: str, page_paths: set[str]) -> bool:
+    """Whether *path* is a chart image of one of the pages (it sits in the page's folder)."""
+    folder = str(PurePosixPath(path).parent)
+    return PurePosixPath(path).name.startswith("chart-") and f"{folder}/index.html" in page_paths

@@ -38,38 +38,82 @@ _content_option = click.option(
     show_default=True, help="Folder of content files.")
 
 
+class _ProgressLine:
+    """A one-line progress display on a terminal; silent when output is not a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.enabled and (done == total or done % 25 == 0):
+            width = 30
+            filled = width * done // max(total, 1)
+            click.echo(f"\rRendering pages [{'#' * filled}{'.' * (width - filled)}] "
+                       f"{done}/{total}", nl=False, err=True)
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
 @main.command()
 @_content_option
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
               default="templates", show_default=True, help="Folder of templates.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default="site",
               show_default=True, help="Where the site is written.")
-@click.option("--no-cache", is_flag=True, help="Render every chart afresh.")
+@click.option("--no-cache", is_flag=True,
+              help="Ignore every cache: parse, check and render everything afresh.")
 @click.option("--pdf", is_flag=True, help="Also write the printable report, OUT/report.pdf.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Processes that render pages (default: one per core).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the time spent per stage.")
 def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
-          pdf: bool) -> None:
-    """Check the content and build the site."""
+          pdf: bool, jobs: int | None, quiet: bool, verbose: bool) -> None:
+    """Check the content and build the site (incrementally when a previous build exists)."""
+    progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
         from .build import build_site
 
         result = build_site(content_dir, templates_dir, out_dir, use_cache=not no_cache,
-                            pdf=pdf)
+                            pdf=pdf, workers=jobs, progress=progress)
     except ContentError as exc:
+        progress.close()
         _print_problems(exc.problems)
         click.echo(f"Build failed: {_summary(exc.problems)}; the previous site is unchanged.",
                    err=True)
         sys.exit(1)
     except ReportgenError as exc:
+        progress.close()
         click.echo(f"Error: {exc}", err=True)
         click.echo("Build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
     except OSError as exc:
+        progress.close()
         click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
         click.echo("Build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
+    progress.close()
     _print_problems(result.warnings)
-    click.echo(f"Built {result.pages} pages, {result.charts} charts, {result.facts} facts "
-               f"({result.files} files) in {result.out_dir}")
+    if quiet:
+        return
+    if result.mode == "unchanged":
+        click.echo(f"Nothing changed: {result.pages} pages in {result.out_dir} are up to date")
+    elif result.mode == "incremental":
+        click.echo(f"Rebuilt {result.rendered} of {result.pages} pages, {result.charts} charts, "
+                   f"{result.facts} facts ({result.files} files) in {result.out_dir}")
+    else:
+        click.echo(f"Built {result.pages} pages, {result.charts} charts, {result.facts} facts "
+                   f"({result.files} files) in {result.out_dir}")
+    if verbose:
+        for stage, seconds in result.timings.items():
+            click.echo(f"  {stage:<26} {seconds:8.3f} s")
+        total = sum(v for k, v in result.timings.items() if "within" not in k)
+        rate = result.rendered / total if total else 0
+        click.echo(f"  {'total':<26} {total:8.3f} s ({rate:.0f} pages/s rendered)")
 
 
 def _load_checked(content_dir: Path, archive_dir: Path | None):

@@ -9,6 +9,7 @@ what ``facts.json`` links to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .charts import Chart, program_chart, region_charts
 from .model import Content, Fact, MarkdownPage, Program, Region, Source
@@ -60,15 +61,23 @@ class Group:
 
 @dataclass
 class Page:
-    """One HTML page to render."""
+    """One HTML page to render.  Its charts are made when first asked for, so planning
+    every page stays cheap when a rebuild renders only a few of them."""
 
     out_path: str
     template: str
     title: str
     kind: str
     groups: list[Group] = field(default_factory=list)
-    charts: list[Chart] = field(default_factory=list)
+    chart_maker: Callable[[], list[Chart]] | None = None
     extra: dict = field(default_factory=dict)
+    _charts: list[Chart] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def charts(self) -> list[Chart]:
+        if self._charts is None:
+            self._charts = self.chart_maker() if self.chart_maker else []
+        return self._charts
 
     @property
     def facts(self) -> list[Fact]:
@@ -99,7 +108,7 @@ def plan_region(content: Content, region: Region, facts: list[Fact]) -> Page:
                 content, mine, lambda f: (f.period.sort_key, f.status, f.id)),
                 anchor=f"program-{program.id}", program=program))
     return Page(region_path(region), "region.html", region.name, "region", groups,
-                region_charts(region, _by_period(facts)),
+                lambda: region_charts(region, _by_period(facts)),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
                  "includes": [content.regions[r] for r in region.includes],
@@ -111,7 +120,7 @@ def plan_program(content: Content, program: Program, facts: list[Fact]) -> Page:
     order = lambda f: (f.region.name, f.period.sort_key, f.status, f.id)  # noqa: E731
     ordered = sorted(facts, key=lambda f: (f.metric.id, *order(f)))
     return Page(program_path(program), "program.html", program.name, "program",
-                _metric_groups(content, facts, order), program_chart(program, ordered),
+                _metric_groups(content, facts, order), lambda: program_chart(program, ordered),
                 {"program": program})
 
 
@@ -119,7 +128,7 @@ def plan_source(content: Content, source: Source, facts: list[Fact]) -> Page:
     """A source's page: the article's details and every figure cited from it."""
     ordered = sorted(facts, key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
     return Page(source_path(source), "source.html", source.publisher, "source",
-                [Group(source.title or source.publisher, ordered)], [], {"source": source})
+                [Group(source.title or source.publisher, ordered)], None, {"source": source})
 
 
 def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]]) -> Page:
@@ -128,7 +137,7 @@ def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]]) -> P
                       key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
     top = [r for r in content.regions.values() if r.parent is None]
     return Page("index.html", "overview.html", content.site.title, "overview",
-                [Group("headline", headline)], [],
+                [Group("headline", headline)], None,
                 {"top_regions": top, "facts_by_region": facts_by_region})
 
 

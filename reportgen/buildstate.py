@@ -1,0 +1,97 @@
+"""What the last build of an output folder was made from, for incremental rebuilds.
+
+A :class:`BuildState` records, per output folder, a digest of every input other than the
+fact files (templates, registries, prose pages, reportgen's own code, the build options),
+each fact's fingerprint, which facts each page shows, which facts disagree, and the
+files written with their sizes.  It lives in the cache folder, never in the site.
+
+The build uses it only when the digest matches and the output folder still holds every
+recorded file at its recorded size; otherwise it renders everything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .factcache import _code_version
+from .loader import REGISTRY_FILES
+
+STATE_FORMAT = 1
+
+
+def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
+    """A hash of everything a page depends on except the fact files."""
+    digest = hashlib.sha256(f"{STATE_FORMAT} {_code_version()} pdf={pdf}".encode())
+    paths = [content_dir / f"{name}.yaml" for name in REGISTRY_FILES]
+    paths += sorted((content_dir / "pages").glob("*.md"))
+    paths += sorted(p for p in templates_dir.rglob("*") if p.is_file())
+    for path in paths:
+        digest.update(str(path.relative_to(path.parents[len(path.parents) - 1])).encode())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"missing")
+    return digest.hexdigest()
+
+
+def _state_path(cache_dir: Path, out_dir: Path) -> Path:
+    key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
+    return cache_dir / "builds" / f"{key}.json"
+
+
+@dataclass
+class BuildState:
+    inputs: str
+    facts: dict[str, str]  # fact id -> fingerprint
+    page_facts: dict[str, list[str]]  # page path -> ids of the facts it shows
+    disagree: dict[str, list[str]]  # fact id -> ids of the facts it disagrees with
+    files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
+
+    @classmethod
+    def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,
+             out_dir: Path) -> "BuildState":
+        files = {}
+        for root, _dirs, names in os.walk(out_dir):
+            for name in names:
+                path = Path(root) / name
+                files[path.relative_to(out_dir).as_posix()] = path.stat().st_size
+        return cls(inputs, dict(prints),
+                   {p.out_path: [f.id for f in p.facts] for p in pages},
+                   {fid: [f.id for f in others] for fid, others in disagreeing.items()},
+                   files)
+
+    def intact(self, out_dir: Path) -> bool:
+        """Whether the output folder still holds every file this build wrote, unchanged
+        in size (a quick guard against a site edited or deleted by hand)."""
+        try:
+            return all((out_dir / path).stat().st_size == size
+                       for path, size in self.files.items())
+        except OSError:
+            return False
+
+    def page_facts_inverse(self) -> dict[str, list[str]]:
+        inverse: dict[str, list[str]] = {}
+        for page, fact_ids in self.page_facts.items():
+            for fid in fact_ids:
+                inverse.setdefault(fid, []).append(page)
+        return inverse
+
+
+def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
+    try:
+        data = json.loads(_state_path(cache_dir, out_dir).read_text(encoding="utf-8"))
+        return BuildState(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def save_state(cache_dir: Path, out_dir: Path, state: BuildState) -> None:
+    path = _state_path(cache_dir, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(state.__dict__, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)

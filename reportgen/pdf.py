@@ -1,0 +1,376 @@
+"""The printable report, ``report.pdf``: what it holds, its citation numbering, and WeasyPrint.
+
+This module owns the print edition and nothing else.  It plans the document from the
+same pieces as the site (:func:`reportgen.pages.plan_pages` groups the figures and makes
+the charts, :meth:`VegaRenderer.svg` draws them, the Jinja environment of
+:mod:`reportgen.render` formats the numbers) and renders ``templates/print/report.html``
+with ``templates/print/print.css`` through WeasyPrint, which is imported only here, only
+when a PDF is asked for.
+
+The document, in order: a cover (title, the content's own date range), a table of
+contents with page numbers, the overview (headline figures), a section per region
+(the country, then each province or combined area with its regencies and cities), a
+section per program, the Markdown pages (the methodology), and the bibliography.
+
+Citations: **one number per source**, in the order of the site's list of sources (by
+date, then id), e.g. ``[3]``.  A figure reported by two articles carries two markers.
+In print a reader follows a number by turning pages, so a short list of articles with
+stable numbers reads better than one note per (figure, source) pair: the same article
+keeps the same number in the overview, in the region and in every program section the
+figure appears in, and the numbers do not change when a figure is added elsewhere.  The
+bibliography entry gives the publisher, the title (or "tanpa judul"), the date and the
+URL (or that it is unknown), then every sentence quoted from that article, each with the
+figures it states and the page of each; a marker links to its own quoted sentence.
+
+Charts are vector graphics: vl-convert's SVG, made from the site's spec with the report's
+font (DejaVu Sans, so labels are measured as they are drawn) and without the title drawn
+inside (the caption gives it, with the sources' numbers), embedded as ``data:`` URIs.
+The URL fetcher refuses everything else, so the PDF never depends on a file or a host; a
+template that refers to anything else fails the build.
+
+Deterministic bytes: the creation and modification dates are the date of the newest
+source (or ``SOURCE_DATE_EPOCH`` when set), never the clock, and the PDF identifier is a
+hash of the rendered HTML, so the same content gives a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from .charts import Chart, format_source_date
+from .crosscheck import disagreement_map
+from .errors import BuildError
+from .model import Citation, Content, Fact, Program, Region, Source
+from .pages import Page, plan_pages
+from .render import make_environment
+from .vega import VegaRenderer
+
+REPORT_TEMPLATE = "print/report.html"
+REPORT_CSS = "print/print.css"
+LANGUAGE = "id"
+FONT = "DejaVu Sans"
+MAX_BOOKMARK_LEVEL = 6
+
+
+# --- Citations: one number per source -------------------------------------------------
+
+@dataclass
+class Quote:
+    """One sentence quoted from a source, and the figures it states."""
+
+    anchor: str
+    text: str
+    text_en: str | None
+    facts: list[Fact] = field(default_factory=list)
+
+
+@dataclass
+class Reference:
+    """A bibliography entry: one source, its number, and every sentence quoted from it."""
+
+    number: int
+    source: Source
+    quotes: list[Quote] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"ref-{self.number}"
+
+    @property
+    def marker(self) -> str:
+        return f"[{self.number}]"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A citation marker beside a figure: the source's number, linked to the quote."""
+
+    reference: Reference
+    quote: Quote
+
+
+class Bibliography:
+    """Numbers every source (by date, then id) and collects the quotes under it."""
+
+    def __init__(self, content: Content):
+        ordered = sorted(content.sources.values(), key=lambda s: (s.date, s.id))
+        self.references = [Reference(i, s) for i, s in enumerate(ordered, start=1)]
+        self.by_source = {r.source.id: r for r in self.references}
+        self._quotes: dict[tuple[str, str], Quote] = {}
+        self._markers: dict[str, list[Marker]] = {}
+        for fact in sorted(content.facts, key=_fact_order):
+            self._markers[fact.id] = [self._add(fact, c) for c in fact.citations]
+
+    def _add(self, fact: Fact, citation: Citation) -> Marker:
+        reference = self.by_source[citation.source.id]
+        key = (citation.source.id, citation.quote)
+        quote = self._quotes.get(key)
+        if quote is None:
+            quote = Quote(f"quote-{reference.number}-{len(reference.quotes) + 1}",
+                          citation.quote, citation.quote_en)
+            self._quotes[key] = quote
+            reference.quotes.append(quote)
+        if all(other.id != fact.id for other in quote.facts):
+            quote.facts.append(fact)
+        return Marker(reference, quote)
+
+    def markers(self, fact: Fact) -> list[Marker]:
+        """The markers beside a figure, one per source, in the order the fact cites them."""
+        seen: dict[int, Marker] = {}
+        for marker in self._markers[fact.id]:
+            seen.setdefault(marker.reference.number, marker)
+        return list(seen.values())
+
+    def for_chart(self, chart: Chart) -> list[Reference]:
+        return [self.by_source[s.id] for s in chart.sources]
+
+
+def _fact_order(fact: Fact):
+    """Under its source, quotes are listed by region name, metric, period."""
+    return (fact.region.name, fact.metric.label, fact.period.sort_key, fact.id)
+
+
+# --- Sections --------------------------------------------------------------------------
+
+@dataclass
+class Figure:
+    """A chart in print: numbered, drawn as vector SVG, with its sources' numbers."""
+
+    number: int
+    chart: Chart
+    image: str  # data: URI of the SVG
+    references: list[Reference]
+
+    @property
+    def anchor(self) -> str:
+        return f"figure-{self.number}"
+
+
+@dataclass
+class RegionSection:
+    region: Region
+    page: Page
+    level: int  # bookmark level: 2 for the country, 3 for a province, ...
+    figures: list[Figure]
+    children: list["RegionSection"] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"region-{self.region.id}"
+
+
+@dataclass
+class ProgramSection:
+    program: Program
+    page: Page
+    figures: list[Figure]
+
+    @property
+    def anchor(self) -> str:
+        return f"program-{self.program.id}"
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    label: str
+    anchor: str
+
+
+class _Figures:
+    """Numbers the charts in document order and renders each one once."""
+
+    def __init__(self, vega: VegaRenderer, bibliography: Bibliography):
+        self.vega = vega
+        self.bibliography = bibliography
+        self.count = 0
+
+    def make(self, page: Page) -> list[Figure]:
+        figures = []
+        for chart in page.charts:
+            self.count += 1
+            svg = self.vega.svg(print_spec(chart.spec))
+            figures.append(Figure(self.count, chart, svg_data_uri(svg),
+                                  self.bibliography.for_chart(chart)))
+        return figures
+
+
+def print_spec(spec: dict) -> dict:
+    """The site's chart spec for print: in the report's font, so that vl-convert measures
+    the labels in the font they are drawn in (measured as its generic sans-serif, DejaVu's
+    wider labels run past the edges of the image), and without the title and sources
+    drawn inside the chart, which the figure's caption gives with their citation numbers."""
+    printed = {key: value for key, value in spec.items() if key != "title"}
+    printed["config"] = {**spec.get("config", {}), "font": FONT}
+    return printed
+
+
+def svg_data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def region_tree(content: Content, region_pages: dict[str, Page], figures: _Figures,
+                ) -> list[RegionSection]:
+    """Every region once: the roots (the country), then their children, depth first."""
+    seen: set[str] = set()
+
+    def section(region: Region, level: int) -> RegionSection:
+        seen.add(region.id)
+        page = region_pages[region.id]
+        node = RegionSection(region, page, min(level, MAX_BOOKMARK_LEVEL), figures.make(page))
+        node.children = [section(child, level + 1) for child in content.children(region)
+                         if child.id not in seen]
+        return node
+
+    roots = [section(r, 2) for r in content.regions.values() if r.parent is None]
+    # A region whose parent chain never reaches a root (validation should prevent it)
+    # still gets its section: every region is in the report.
+    roots += [section(r, 2) for r in content.regions.values() if r.id not in seen]
+    return roots
+
+
+def _walk(sections: list[RegionSection]):
+    for node in sections:
+        yield node
+        yield from _walk(node.children)
+
+
+def table_of_contents(regions: list[RegionSection], programs: list[ProgramSection],
+                      content: Content) -> list[TocEntry]:
+    entries = [TocEntry(1, "Ringkasan", "part-overview"), TocEntry(1, "Wilayah", "part-regions")]
+    entries += [TocEntry(n.level, n.region.name, n.anchor) for n in _walk(regions)]
+    entries.append(TocEntry(1, "Program dan skema", "part-programs"))
+    entries += [TocEntry(2, f"{p.program.name} ({p.program.short})", p.anchor) for p in programs]
+    entries += [TocEntry(1, d.title, f"page-{d.slug}") for d in content.pages]
+    entries.append(TocEntry(1, "Daftar pustaka", "bibliography"))
+    return entries
+
+
+# --- Dates -----------------------------------------------------------------------------
+
+def _date_key(date: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in date.split("-")]
+    return tuple(parts + [1] * (3 - len(parts)))  # type: ignore[return-value]
+
+
+def source_date_range(content: Content) -> str:
+    """'5 April 2023 – 28 April 2025': the first and last article, as precise as known."""
+    dates = sorted({s.date for s in content.sources.values()}, key=_date_key)
+    if not dates:
+        return ""
+    first, last = format_source_date(dates[0]), format_source_date(dates[-1])
+    return first if first == last else f"{first} – {last}"
+
+
+def period_range(content: Content) -> str:
+    """'2021–2026': the years the figures are about."""
+    if not content.facts:
+        return ""
+    low = min(f.period.start_year for f in content.facts)
+    high = max(f.period.end_year for f in content.facts)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def document_date(content: Content) -> str:
+    """The PDF's creation date: SOURCE_DATE_EPOCH if set, else the newest source's date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            moment = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise BuildError(f"SOURCE_DATE_EPOCH is not a number of seconds: {epoch!r}") from None
+        return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    dates = [_date_key(s.date) for s in content.sources.values()]
+    year, month, day = max(dates) if dates else (1970, 1, 1)
+    return f"{year:04d}-{month:02d}-{day:02d}T00:00:00+00:00"
+
+
+# --- Rendering -------------------------------------------------------------------------
+
+def report_html(content: Content, templates_dir: Path, vega: VegaRenderer) -> str:
+    """The print edition as one HTML document (what WeasyPrint lays out)."""
+    env = make_environment(templates_dir)
+    pages = plan_pages(content)
+    overview = next(p for p in pages if p.kind == "overview")
+    region_pages = {p.extra["region"].id: p for p in pages if p.kind == "region"}
+    program_pages = {p.extra["program"].id: p for p in pages if p.kind == "program"}
+
+    bibliography = Bibliography(content)
+    figures = _Figures(vega, bibliography)
+    regions = region_tree(content, region_pages, figures)
+    programs = [ProgramSection(p, program_pages[p.id], figures.make(program_pages[p.id]))
+                for p in content.programs.values()]
+    context = {
+        "site": content.site,
+        "content": content,
+        "lang": LANGUAGE,
+        "created": document_date(content),
+        "date_range": source_date_range(content),
+        "period_range": period_range(content),
+        "headline": overview.facts,
+        "regions": regions,
+        "programs": programs,
+        "documents": content.pages,
+        "toc": table_of_contents(regions, programs, content),
+        "references": bibliography.references,
+        "markers_for": bibliography.markers,
+        "disagreeing": disagreement_map(content.facts),
+    }
+    try:
+        return env.get_template(REPORT_TEMPLATE).render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise BuildError(f"RG402 print template '{exc.name}' not found in "
+                         f"{templates_dir}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(f"{exc.filename or exc.name}:{exc.lineno}: RG402 template error: "
+                         f"{exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise BuildError(f"{REPORT_TEMPLATE}: RG402 template error while rendering "
+                         f"report.pdf: {exc.message}") from None
+
+
+def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer) -> bytes:
+    """``report.pdf``: the print templates rendered by WeasyPrint, byte-identical for the
+    same content."""
+    css_path = templates_dir / REPORT_CSS
+    if not css_path.is_file():
+        raise BuildError(f"{css_path}: no print stylesheet here; pass --templates DIR")
+    html = report_html(content, templates_dir, vega)
+
+    import weasyprint  # heavy (Pango, fontTools): imported only when a PDF is asked for
+    from weasyprint.urls import URLFetcher
+
+    refused: list[str] = []
+
+    class EmbeddedOnly(URLFetcher):
+        """Lets WeasyPrint read data: URIs and nothing else: no files, no hosts."""
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            refused.append(url)
+            raise ValueError(f"report.pdf embeds everything; refusing to fetch {url}")
+
+    fetcher = EmbeddedOnly(allowed_protocols=("data",))
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).render(
+        stylesheets=[weasyprint.CSS(string=css_path.read_text(encoding="utf-8"),
+                                    url_fetcher=fetcher)])
+    if refused:
+        raise BuildError("print templates refer to outside files or hosts: "
+                         + ", ".join(sorted(set(refused))))
+    created = document_date(content)
+    metadata = document.metadata
+    metadata.title = content.site.title
+    metadata.description = content.site.description
+    metadata.lang = LANGUAGE
+    metadata.generator = "reportgen"
+    metadata.created = metadata.modified = created
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    return document.write_pdf(pdf_identifier=identifier, uncompressed_pdf=False)
