@@ -35,7 +35,7 @@ from .factcache import FactFileCache
 from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
-from .vega import VegaRenderer, default_cache_dir
+from .vega import VegaRenderer, default_cache_dir, runtime_started
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
 PDF_PATH = "report.pdf"
@@ -137,7 +137,9 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     global _JOB
     chart_seconds = 0.0
     done = 0
-    if workers < 2 or len(indexes) < PARALLEL_FROM or "fork" not in \
+    # Forking is safe only while vl-convert's runtime (which runs threads) has not been
+    # started in this process; a long-running process (serve, tests) renders in place.
+    if workers < 2 or len(indexes) < PARALLEL_FROM or runtime_started() or "fork" not in \
             multiprocessing.get_all_start_methods():
         for index in indexes:
             outputs, seconds = job.render(index)

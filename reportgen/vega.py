@@ -16,6 +16,15 @@ from pathlib import Path
 from .charts import d3_format_locale
 
 
+_RUNTIME_STARTED = False
+"""Whether this process has called into vl-convert (whose runtime runs threads)."""
+
+
+def runtime_started() -> bool:
+    """True once vl-convert has run here: forking this process is no longer safe."""
+    return _RUNTIME_STARTED
+
+
 def default_cache_dir() -> Path:
     """``$REPORTGEN_CACHE`` if set, else ``.cache/reportgen`` in the working folder."""
     return Path(os.environ.get("REPORTGEN_CACHE") or ".cache/reportgen")
@@ -34,12 +43,15 @@ class VegaRenderer:
             vl_convert.get_vega_embed_version())
 
     def _cached(self, kind: str, key_material: str, make) -> str:
+        global _RUNTIME_STARTED
         if self.cache_dir is None:
+            _RUNTIME_STARTED = True
             return make()
         key = hashlib.sha256(f"{self.version}\n{key_material}".encode()).hexdigest()
         path = self.cache_dir / kind / f"{key[:2]}/{key}"
         if path.is_file():
             return path.read_text(encoding="utf-8")
+        _RUNTIME_STARTED = True
         text = make()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

@@ -1,0 +1,164 @@
+"""Incremental rebuilds never serve a stale page: after each kind of change, a rebuild
+from the cache equals a clean build byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportgen.build import build_site
+from tests.conftest import DATA, TEMPLATES
+
+FACTS = "facts/kota-contoh.yaml"
+
+EXTRA_FACT = """
+  - id: kota-contoh-anggaran-2024-warta
+    region: kota-contoh
+    programs: [iuran-apbd]
+    metric: contribution-budget
+    value: 2500000000
+    unit: IDR
+    period: "2024"
+    status: budget
+    sources:
+      - source: warta-2024
+        quote: Anggaran tahun ini 2,5 miliar rupiah.
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(DATA / "minimal" / "content", content)
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    return tmp_path, content, templates
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+CHANGES = {
+    "a fact's value": (FACTS, "value: 1000\n", "value: 1200\n", "incremental"),
+    "a fact's quote": (FACTS, "quote: Tahun lalu seribu pekerja sudah terlindungi.",
+                       "quote: Tahun lalu seribu pekerja telah terlindungi.", "incremental"),
+    "a fact removed": (FACTS, "  - id: kota-contoh-anggaran-2024\n",
+                       "  - id: kota-contoh-anggaran-2024\n    headline: true\n", "incremental"),
+    "a source's publisher": ("sources.yaml", "publisher: Harian Contoh",
+                             "publisher: Harian Contoh Baru", "full"),
+    "a region's name": ("regions.yaml", "name: Kota Contoh", "name: Kota Contoh Raya", "full"),
+    "a metric's label": ("metrics.yaml", "label: Anggaran iuran", "label: Anggaran iuran APBD",
+                         "full"),
+    "a Markdown page": ("pages/tentang.md", "dua", "tiga", "full"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_incremental_rebuild_equals_clean_build(project, change):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    first = build_site(content, templates, out, cache_dir=cache)
+    assert first.mode == "full"
+    rel, old, new, mode = CHANGES[change]
+    edit(content / rel, old, new)
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == mode
+    if mode == "incremental":
+        assert 0 < again.rendered < again.pages
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_template_change_rebuilds_every_page(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(templates / "base.html", "Unduh data:", "Unduh semua data:")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "full" and again.rendered == again.pages
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert "Unduh semua data:" in (out / "index.html").read_text()
+
+
+def test_added_disagreeing_fact_updates_the_other_facts_pages(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    facts = content / FACTS
+    facts.write_text(facts.read_text() + EXTRA_FACT)
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental"
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    page = (out / "sources/harian-2024-03-01/index.html").read_text()
+    assert 'class="disagrees"' in page and "Rp2,5 miliar</a>" in page
+
+
+def test_nothing_changed_writes_nothing(project):
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    build_site(content, templates, out, cache_dir=cache)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "unchanged" and again.rendered == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_removed_region_loses_its_page(project):
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    regions = content / "regions.yaml"
+    regions.write_text(regions.read_text() + """  - id: kota-lain
+    name: Kota Lain
+    name_en: Other City
+    kind: city
+    parent: provinsi-contoh
+    code: null
+""")
+    build_site(content, templates, out, cache_dir=cache)
+    assert (out / "regions/kota-lain/index.html").is_file()
+    regions.write_text(regions.read_text().split("  - id: kota-lain")[0])
+    build_site(content, templates, out, cache_dir=cache)
+    assert not (out / "regions/kota-lain").exists()
+
+
+def test_site_edited_by_hand_is_rebuilt_in_full(project):
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    build_site(content, templates, out, cache_dir=cache)
+    (out / "index.html").write_text("tampered")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "full"
+    assert "tampered" not in (out / "index.html").read_text()
+
+
+def test_parallel_rendering_gives_the_same_site(project):
+    """In a fresh process (vl-convert not yet started), so the build really forks."""
+    import subprocess
+    import sys
+
+    root, content, templates = project
+    script = (
+        "import sys; from pathlib import Path; import reportgen.build as b\n"
+        "b.PARALLEL_FROM = 1\n"
+        "r = b.build_site(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]),"
+        " use_cache=False, workers=int(sys.argv[4]))\n"
+        "print(r.rendered)\n")
+    for name, workers in (("parallel", "2"), ("serial", "1")):
+        done = subprocess.run([sys.executable, "-c", script, str(content), str(templates),
+                               str(root / name), workers], capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip() == "10"
+    assert all_files(root / "parallel") == all_files(root / "serial")
