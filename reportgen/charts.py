@@ -1,5 +1,8 @@
 """Charts as Vega-Lite specs, built with Altair: pure functions of the model, no I/O.
 
+Altair is imported inside the functions that build chart templates, so commands that
+make no chart (check, an unchanged rebuild) do not pay for importing it.
+
 Every chart carries its citation inside the spec (a subtitle naming its sources, and
 the sources in each mark's tooltip), so an exported or printed chart still says where
 its figures come from.  Ranges are drawn as ranges (a bar from low to high with end
@@ -14,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import altair as alt
 from babel.dates import format_date
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
@@ -107,7 +109,9 @@ _DOMAIN, _RANGE = "__status_domain__", "__status_range__"
 """Placeholders in a chart template, replaced by the statuses a chart actually shows."""
 
 
-def _status_colour() -> alt.Color:
+def _status_colour():
+    import altair as alt  # heavy: imported only when a chart is made
+
     return alt.Color("status:N", scale=alt.Scale(domain=[_DOMAIN], range=[_RANGE]),
                      legend=alt.Legend(title=None, orient="bottom"))
 
@@ -138,6 +142,8 @@ def _fill(template: dict, rows: list[dict], title: str, subtitle: list[str],
 
 
 def _tooltip(locale: str, with_region: bool = False) -> list:
+    import altair as alt  # heavy: imported only when a chart is made
+
     words = {"id": ("Indikator", "Angka", "Periode", "Status", "Sumber", "Keterangan"),
              "en": ("Metric", "Figure", "Period", "Status", "Source", "Label")}[locale]
     fields = [alt.Tooltip("metric:N", title=words[0]), alt.Tooltip("figure:N", title=words[1]),
@@ -164,6 +170,8 @@ def _subtitle(facts: list[Fact], locale: str) -> list[str]:
 
 def _template(chart) -> dict:
     """The finished spec of a chart without its data and titles (filled in by _fill)."""
+    import altair as alt  # heavy: imported only when a chart is made
+
     return chart.properties(
         title=alt.TitleParams("", subtitle=[""], anchor="start", subtitleColor="#4a4a4a",
                               fontSize=14, subtitleFontSize=11)
@@ -173,6 +181,8 @@ def _template(chart) -> dict:
 
 def _metric_rows():
     """One panel per metric, each with its own scale (metrics have different units)."""
+    import altair as alt  # heavy: imported only when a chart is made
+
     return alt.Row("metric:N", title=None, header=alt.Header(
         labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top",
         labelFontWeight="bold", labelFontSize=12))
@@ -184,6 +194,8 @@ def _metric_rows():
 
 @lru_cache(maxsize=None)
 def _bars_template(locale: str) -> dict:
+    import altair as alt  # heavy: imported only when a chart is made
+
     y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
     base = alt.Chart(alt.Data(name="facts")).encode(y=y, tooltip=_tooltip(locale, True))
     is_range = "datum.point === null"
@@ -200,6 +212,8 @@ def _bars_template(locale: str) -> dict:
 
 @lru_cache(maxsize=None)
 def _series_template(locale: str) -> dict:
+    import altair as alt  # heavy: imported only when a chart is made
+
     x = alt.X("period:O", title=None, sort=alt.EncodingSortField("order"),
               axis=alt.Axis(labelAngle=0))
     base = alt.Chart(alt.Data(name="facts")).encode(x=x, tooltip=_tooltip(locale))
@@ -263,6 +277,11 @@ def region_charts(region: Region, facts: list[Fact], locale: str = "id") -> list
     return charts
 
 
+MAX_COMPARED_REGIONS = 40
+"""A program chart compares every region up to this many; beyond, the provinces only
+(a chart of hundreds of regencies would be neither readable nor quick to draw)."""
+
+
 def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]:
     """A program's chart: each region's latest figures for it, compared, panel per metric."""
     if not facts:
@@ -272,8 +291,14 @@ def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]
              else f"{name}: regions compared")
     label = (lambda f: f"{f.region.name} ({f.period.text})") if locale == "id" else (
         lambda f: f"{f.region.name_en} ({f.period.text})")
-    newest = [f for region_facts in _by_region(facts).values()
-              for f in latest_figures(region_facts)]
+    by_region = _by_region(facts)
+    if len(by_region) > MAX_COMPARED_REGIONS:  # at national scale: provinces only
+        by_region = {r: fs for r, fs in by_region.items()
+                     if fs[0].region.kind in ("country", "area", "province")}
+        title += " (provinsi)" if locale == "id" else " (provinces)"
+    newest = [f for region_facts in by_region.values() for f in latest_figures(region_facts)]
+    if not newest:
+        return []
     return [Chart("comparison", title, _describe(title, newest, locale),
                   figure_bars(newest, label, title, locale), newest)]
 

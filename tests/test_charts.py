@@ -194,3 +194,17 @@ def test_subtitle_names_a_few_sources_and_counts_the_rest(content):
     text = _subtitle([many], "id")[0]
     assert text.count("Penerbit") == MAX_NAMED_SOURCES
     assert text.endswith("dan 3 sumber lain (lihat tabel data)")
+
+
+def test_program_chart_compares_provinces_only_beyond_forty_regions(content):
+    from reportgen.model import Region
+
+    fact = next(f for f in content.facts if f.region.id == "kota-contoh")
+    many = []
+    for i in range(45):
+        kind = "province" if i < 3 else "city"
+        region = Region(f"r{i}", f"Wilayah {i}", f"Region {i}", kind, "indonesia", None)
+        many.append(dataclasses.replace(fact, id=f"f{i}", region=region))
+    chart = program_chart(content.programs["jkk"], many)[0]
+    assert sorted(f.region.id for f in chart.facts) == ["r0", "r1", "r2"]
+    assert chart.title.endswith("(provinsi)")

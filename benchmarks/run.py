@@ -1,0 +1,126 @@
+"""Measure reportgen at scale and print a table (and write JSON).
+
+    python benchmarks/run.py [--regions N] [--workdir DIR] [--json FILE] [--jobs N]
+
+Generates SYNTHETIC content with benchmarks/generate.py (national scale by default), then
+runs the real command line, each step in a fresh process:
+
+1. cold full build: ``reportgen build --no-cache`` (all pages, all charts incl. static SVG);
+2. first build with the cache (fills it), then a rebuild with nothing changed;
+3. a rebuild after editing one fact in one file;
+4. ``reportgen check`` with the cache warm, and cold;
+
+and reports wall time, peak memory of the cold build (the largest process), pages per
+second, and the time per stage of the cold build (from ``build --verbose``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import REGENCIES, generate  # noqa: E402
+
+TARGETS = {
+    "cold full build": 20.0,
+    "rebuild, nothing changed": 1.0,
+    "rebuild, one fact edited": 2.0,
+    "check (cache warm)": 3.0,
+}
+
+
+def run(args: list[str], env: dict) -> tuple[float, str]:
+    """Run reportgen in a fresh process; (seconds, output). Fails loudly on a non-zero exit."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"reportgen {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return seconds, done.stdout + done.stderr
+
+
+def peak_rss_mb() -> float:
+    """Largest resident set of any finished child process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def edit_one_fact(content: Path) -> None:
+    """Change the value of the first fact of the first fact file."""
+    path = sorted((content / "facts").glob("*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r"^ *value: (\d+)$", text, flags=re.MULTILINE)
+    path.write_text(text[:match.start(1)] + str(int(match[1]) + 1) + text[match.end(1):],
+                    encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regions", type=int, default=REGENCIES)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/reportgen-benchmark"))
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--jobs", type=int, default=None)
+    args = parser.parse_args()
+
+    work = args.workdir
+    content = work / "content"
+    shutil.rmtree(work, ignore_errors=True)
+    counts = generate(content, args.regions)
+    env = {**os.environ, "REPORTGEN_CACHE": str(work / "cache")}
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    build = ["build", "--content", str(content), "--templates", "templates", *jobs]
+    results: dict[str, float] = {}
+
+    seconds, output = run([*build, "--out", str(work / "cold"), "--no-cache", "--verbose"], env)
+    results["cold full build"] = seconds
+    results["peak memory, cold build (MB)"] = peak_rss_mb()
+    pages = int(re.search(r"Built (\d+) pages", output)[1])
+    stages = {m[1].strip(): float(m[2]) for m in
+              re.finditer(r"^  (.+?)\s+([\d.]+) s", output, flags=re.MULTILINE)}
+
+    results["first build with the cache"], _ = run([*build, "--out", str(work / "site")], env)
+    results["rebuild, nothing changed"], _ = run([*build, "--out", str(work / "site")], env)
+    edit_one_fact(content)
+    results["rebuild, one fact edited"], out = run([*build, "--out", str(work / "site")], env)
+    rebuilt = re.search(r"Rebuilt (\d+) of", out)
+    results["check (cache warm)"], _ = run(["check", "--content", str(content)], env)
+    cold_env = {**env, "REPORTGEN_CACHE": str(work / "empty-cache")}
+    results["check (no cache)"], _ = run(["check", "--content", str(content)], cold_env)
+
+    print(f"\nreportgen benchmark: {counts['facts']:,} facts, {counts['regions']:,} regions, "
+          f"{counts['sources']:,} sources (SYNTHETIC), {pages:,} pages, {os.cpu_count()} cores\n")
+    print(f"| measure | result | target |\n|---|---|---|")
+    for name, value in results.items():
+        unit = "MB" if "MB" in name else "s"
+        target = TARGETS.get(name)
+        if "MB" in name:
+            target_text = "< 1000 MB"
+        else:
+            target_text = f"< {target:g} s" if target else ""
+        print(f"| {name.replace(' (MB)', '')} | {value:,.1f} {unit} | {target_text} |")
+    print(f"| pages per second, cold build | {pages / results['cold full build']:,.1f} | |")
+    if rebuilt:
+        print(f"| pages rendered after one edit | {rebuilt[1]} of {pages:,} | |")
+    print("\nCold build, time per stage (wall; 'charts' is CPU time inside rendering):\n")
+    for stage, seconds in stages.items():
+        print(f"- {stage}: {seconds:,.1f} s")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"counts": counts, "pages": pages, "cores": os.cpu_count(),
+                                     "results": results, "cold_build_stages": stages},
+                                    indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
