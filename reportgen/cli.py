@@ -74,32 +74,38 @@ class _ProgressLine:
 def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
           pdf: bool, jobs: int | None, quiet: bool, verbose: bool) -> None:
     """Check the content and build the site (incrementally when a previous build exists)."""
+    if not _build_and_report(content_dir, templates_dir, out_dir, not no_cache, pdf, jobs,
+                             quiet, verbose):
+        sys.exit(1)
+
+
+def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use_cache: bool,
+                      pdf: bool, jobs: int | None, quiet: bool, verbose: bool) -> bool:
+    """Build once and print the outcome; False when the build failed."""
     progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
         from .build import build_site
 
-        result = build_site(content_dir, templates_dir, out_dir, use_cache=not no_cache,
+        result = build_site(content_dir, templates_dir, out_dir, use_cache=use_cache,
                             pdf=pdf, workers=jobs, progress=progress)
     except ContentError as exc:
         progress.close()
         _print_problems(exc.problems)
         click.echo(f"Build failed: {_summary(exc.problems)}; the previous site is unchanged.",
                    err=True)
-        sys.exit(1)
-    except ReportgenError as exc:
+        return False
+    except (ReportgenError, OSError) as exc:
         progress.close()
-        click.echo(f"Error: {exc}", err=True)
+        if isinstance(exc, OSError):
+            click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        else:
+            click.echo(f"Error: {exc}", err=True)
         click.echo("Build failed; the previous site is unchanged.", err=True)
-        sys.exit(1)
-    except OSError as exc:
-        progress.close()
-        click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
-        click.echo("Build failed; the previous site is unchanged.", err=True)
-        sys.exit(1)
+        return False
     progress.close()
     _print_problems(result.warnings)
     if quiet:
-        return
+        return True
     if result.mode == "unchanged":
         click.echo(f"Nothing changed: {result.pages} pages in {result.out_dir} are up to date")
     elif result.mode == "incremental":
@@ -114,6 +120,41 @@ def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
         total = sum(v for k, v in result.timings.items() if "within" not in k)
         rate = result.rendered / total if total else 0
         click.echo(f"  {'total':<26} {total:8.3f} s ({rate:.0f} pages/s rendered)")
+    return True
+
+
+@main.command()
+@_content_option
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
+              default="templates", show_default=True, help="Folder of templates.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="site",
+              show_default=True, help="Where the site is written.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default is reachable from this machine only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+def serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port: int) -> None:
+    """Serve the site locally; rebuild and reload open pages when content or templates change."""
+    from .serve import SiteServer
+
+    _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False)
+
+    def rebuild() -> bool:
+        click.echo("Change seen; rebuilding ...", err=True)
+        return _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False,
+                                 False)
+
+    try:
+        server = SiteServer(out_dir, [content_dir, templates_dir], rebuild, host, port)
+    except OSError as exc:
+        click.echo(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Serving {out_dir} at {server.address} (Ctrl-C to stop); watching "
+               f"{content_dir} and {templates_dir}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
 
 
 def _load_checked(content_dir: Path, archive_dir: Path | None):
