@@ -224,7 +224,7 @@ def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
         touched.update(previous.disagree.get(fid, []))
     paths = {"index.html", "sources/index.html"}
     for page in pages:
-        if any(f.id in touched for f in page.facts):
+        if any(f.id in touched for f in page.facts) or touched.intersection(page.depends_on):
             paths.add(page.out_path)
     for fid in removed:
         paths.update(previous.page_facts_inverse().get(fid, []))

@@ -9,6 +9,7 @@ what ``facts.json`` links to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from .charts import Chart, program_chart, region_charts
@@ -71,6 +72,7 @@ class Page:
     groups: list[Group] = field(default_factory=list)
     chart_maker: Callable[[], list[Chart]] | None = None
     extra: dict = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)  # ids of facts shown beyond groups
     _charts: list[Chart] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -108,20 +110,51 @@ def plan_region(content: Content, region: Region, facts: list[Fact]) -> Page:
                 content, mine, lambda f: (f.period.sort_key, f.status, f.id)),
                 anchor=f"program-{program.id}", program=program))
     return Page(region_path(region), "region.html", region.name, "region", groups,
-                lambda: region_charts(region, _by_period(facts)),
+                partial(region_charts, region, _by_period(facts)),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
                  "includes": [content.regions[r] for r in region.includes],
                  "included_in": [r for r in content.regions.values() if region.id in r.includes]})
 
 
-def plan_program(content: Content, program: Program, facts: list[Fact]) -> Page:
-    """A program's page: every region's figures for it, grouped by metric."""
+PROGRAM_PAGE_LIMIT = 500
+"""A program with more figures than this gets a page per province, linked from its page."""
+
+
+def _province_of(content: Content, region: Region) -> Region:
+    """The province a region lies in (itself for a province, country or combined area)."""
+    current = region
+    while current.kind in ("regency", "city") and current.parent in content.regions:
+        current = content.regions[current.parent]
+    return current
+
+
+def plan_program(content: Content, program: Program, facts: list[Fact]) -> list[Page]:
+    """A program's page: every region's figures for it, grouped by metric, and a chart.
+    At national scale the figures go on a page per province, which the program's page
+    lists; its chart still compares the provinces."""
     order = lambda f: (f.region.name, f.period.sort_key, f.status, f.id)  # noqa: E731
     ordered = sorted(facts, key=lambda f: (f.metric.id, *order(f)))
-    return Page(program_path(program), "program.html", program.name, "program",
-                _metric_groups(content, facts, order), lambda: program_chart(program, ordered),
-                {"program": program})
+    chart = partial(program_chart, program, ordered)
+    if len(facts) <= PROGRAM_PAGE_LIMIT:
+        return [Page(program_path(program), "program.html", program.name, "program",
+                     _metric_groups(content, facts, order), chart, {"program": program})]
+    by_province: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_province.setdefault(_province_of(content, fact.region).id, []).append(fact)
+    parts, pages = [], []
+    for province_id in sorted(by_province, key=lambda r: content.regions[r].name):
+        province = content.regions[province_id]
+        path = f"programs/{program.id}/{province.id}/index.html"
+        mine = by_province[province_id]
+        parts.append((province, len(mine), path))
+        pages.append(Page(path, "program.html", f"{program.name}: {province.name}", "program",
+                          _metric_groups(content, mine, order), None,
+                          {"program": program, "part_of": province}))
+    index = Page(program_path(program), "program.html", program.name, "program", [], chart,
+                 {"program": program, "parts": parts},
+                 depends_on=[f.id for f in facts if f.region.kind not in ("regency", "city")])
+    return [index, *pages]
 
 
 def plan_source(content: Content, source: Source, facts: list[Fact]) -> Page:
@@ -155,7 +188,8 @@ def plan_pages(content: Content) -> list[Page]:
                 by_source[citation.source.id].append(fact)
     pages = [plan_overview(content, by_region)]
     pages += [plan_region(content, r, by_region[r.id]) for r in content.regions.values()]
-    pages += [plan_program(content, p, by_program[p.id]) for p in content.programs.values()]
+    pages += [page for p in content.programs.values()
+              for page in plan_program(content, p, by_program[p.id])]
     pages += [plan_source(content, s, by_source[s.id]) for s in content.sources.values()]
     pages.append(Page("sources/index.html", "sources.html", "Sumber", "sources",
                       extra={"sources": sorted(content.sources.values(),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 from .charts import d3_format_locale, format_source_date, source_label
@@ -22,6 +23,7 @@ from .errors import BuildError
 from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, STATUSES, UNITS, Citation, Content, Fact
 from .numbers import describe_value, format_number, format_value, qualifier_label, unit_label
 from .pages import Page, home_path, path_for
+from .validate import link_allowed
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,22 @@ def json_for_script(data: object) -> Markup:
     return Markup(text)
 
 
+def _image_as_text(self, tokens, idx, options, env) -> str:
+    """Markdown images are not shown (pages load nothing from elsewhere): only their text."""
+    return escapeHtml(self.renderInlineAsText(tokens[idx].children or [], options, env))
+
+
+def markdown_parser() -> MarkdownIt:
+    """Markdown for content/pages: CommonMark and tables; raw HTML is shown as text, images
+    as their alternative text, and links to anything but http(s) or the site as text.
+    (The checker reports images and such links as problems before a build gets here.)"""
+    markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
+        ["table", "replacements", "smartquotes"])
+    markdown.validateLink = link_allowed
+    markdown.add_render_rule("image", _image_as_text)
+    return markdown
+
+
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     """The Jinja environment every page is rendered with."""
     if not (templates_dir / "base.html").is_file():
@@ -74,8 +92,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
-        ["table", "replacements", "smartquotes"])
+    markdown = markdown_parser()
     env.filters.update(
         number=format_number,
         value=lambda fact: format_value(fact.value, fact.unit),
@@ -97,7 +114,8 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
     """Everything a page template may use."""
     root = posixpath.relpath(".", posixpath.dirname(page.out_path) or ".")
     root = "" if root == "." else root + "/"
-    notes_by_fact, notes = number_citations(page.facts)
+    shown = page.facts + [f for chart in page.charts for f in chart.facts]
+    notes_by_fact, notes = number_citations(shown)
 
     def href(target) -> str:
         """Relative link from this page to a site path or to a model object's page."""

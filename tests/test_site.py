@@ -169,3 +169,22 @@ def test_disagreeing_sources_are_shown_side_by_side(copy_fixture, tmp_path):
     rows = [e.attrs.get("id") for e in html.find_all("tr")]
     assert abs(rows.index("kota-contoh-anggaran-2024") -
                rows.index("kota-contoh-anggaran-2024-warta")) == 1
+
+
+def test_large_program_gets_a_page_per_province(tmp_path, monkeypatch):
+    import reportgen.pages as pages_module
+    from reportgen.build import build_site
+    from tests.conftest import DATA, TEMPLATES
+
+    monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 1)
+    out = tmp_path / "site"
+    build_site(DATA / "minimal" / "content", TEMPLATES, out, use_cache=False)
+    index = page(out, "programs/iuran-apbd/index.html")
+    assert index.by_id("kota-contoh-target-2024") is None
+    assert "programs/iuran-apbd/provinsi-contoh/index.html" in "".join(
+        a.attrs.get("href", "") for a in index.find_all("a"))
+    assert index.find_all("figure", class_="chart")
+    part = page(out, "programs/iuran-apbd/provinsi-contoh/index.html")
+    assert part.by_id("kota-contoh-target-2024") is not None
+    assert part.by_id("kota-contoh-anggaran-2024") is not None
+    assert "Iuran dibayar APBD: Provinsi Contoh" in part.html
