@@ -19,7 +19,17 @@ from .model import SLUG, Period, Value
 
 DATE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 _SPAN = re.compile(r"^(\d{4})/(\d{4})$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL = re.compile(r"^https?://[^\s/$.?#\"<>\\^`{|}][^\s\"<>\\^`{|}]*$", re.IGNORECASE)
+"""An http(s) address without spaces or the characters URLs must percent-encode."""
+
+
+_SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+
+
+def link_allowed(url: str) -> bool:
+    """A link a Markdown page may make: an http(s) address, or a path or anchor in the site."""
+    scheme = _SCHEME.match(url)
+    return scheme is None or scheme[1].lower() in ("http", "https")
 
 
 def did_you_mean(word: object, choices) -> str:
@@ -113,7 +123,8 @@ class RecordChecker:
                 return period
             if base == "url" and not _URL.match(text):
                 self.problem(loc, "RG107", f"{kind_name} must be an http(s) address: {text!r}",
-                             "use null when the address is unknown")
+                             "use null when the address is unknown; write spaces and "
+                             "\" < > \\ ^ ` { | } as %20, %22 and so on")
                 return _BAD
             if base == "choice" and text not in spec.choices:
                 hint = did_you_mean(text, spec.choices) or f"one of: {', '.join(spec.choices)}"
