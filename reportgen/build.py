@@ -26,15 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from .buildstate import BuildState, inputs_digest, load_state, save_state
+from .buildstate import (
+    BuildState, all_inputs_digest, inputs_digest, load_state, save_state,
+)
 from .content import load_content
 from .crosscheck import disagreement_map
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
 from .factcache import FactFileCache
+from .meta import sitemap_xml
 from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
+from .search import index_site
 from .vega import VegaRenderer, default_cache_dir, runtime_started
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
@@ -179,12 +183,17 @@ def copy_static(templates_dir: Path, files: SiteFiles) -> None:
 
 # --- Writing ----------------------------------------------------------------------------
 
-def write_site(files: SiteFiles, out_dir: Path, carry_over: set[str] = frozenset()) -> None:
+def write_site(files: SiteFiles, out_dir: Path, carry_over: set[str] = frozenset(),
+               before_swap: Callable[[Path], None] | None = None) -> None:
     """Write into a new folder beside *out_dir*, then swap it in.  Paths in *carry_over*
-    are taken from the current *out_dir* (hard-linked where possible)."""
+    are taken from the current *out_dir* (hard-linked where possible).  *before_swap* is
+    called with the staging folder once everything is written (the search index is made
+    there); if it raises, the previous site stays as it was."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    recover_interrupted(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    old = None
     try:
         for path in sorted(carry_over - files.files.keys()):
             source, target = out_dir / path, staging / path
@@ -199,16 +208,32 @@ def write_site(files: SiteFiles, out_dir: Path, carry_over: set[str] = frozenset
                 raise BuildError(f"refusing to write outside the site: {path!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        old = None
+        if before_swap is not None:
+            before_swap(staging)
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
             out_dir.rename(old)
         staging.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if old is not None and old.exists() and not out_dir.exists():
+            old.rename(out_dir)  # interrupted between the two renames: put the site back
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_interrupted(out_dir: Path) -> None:
+    """Clean up after a build that was killed: restore a site left aside mid-swap, remove
+    half-written staging folders."""
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return
+    leftovers = sorted(parent.glob(f".{out_dir.name}.old-*"))
+    if leftovers and not out_dir.exists():
+        leftovers.pop().rename(out_dir)
+    for folder in leftovers + sorted(parent.glob(f".{out_dir.name}.new-*")):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- The build ----------------------------------------------------------------------------
@@ -240,6 +265,20 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
     workers = workers or os.cpu_count() or 1
     fact_cache = FactFileCache(cache_dir) if cache_dir else None
+
+    everything = ""  # digest of all inputs as read before loading (a race-free record)
+    if cache_dir and content_dir.is_dir() and (templates_dir / "base.html").is_file():
+        with timings.stage("compare inputs"):
+            # Nothing changed at all: answer without loading the content.
+            digest = inputs_digest(content_dir, templates_dir, pdf)
+            everything = all_inputs_digest(digest, content_dir)
+            previous = load_state(cache_dir, out_dir)
+            unchanged = bool(previous and previous.all_inputs == everything
+                             and previous.intact(out_dir))
+        if unchanged:
+            return BuildResult(out_dir, previous.counts.get("pages", 0), 0,
+                               previous.counts.get("facts", 0), len(previous.files), [], 0,
+                               "unchanged", timings)
 
     with timings.stage("load and validate"):
         content, problems = load_content(content_dir, cache=fact_cache)
@@ -284,6 +323,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
         files.add("data/facts.json", facts_json(content))
         files.add("data/facts.csv", facts_csv(content))
+        files.add("sitemap.xml", sitemap_xml(content, pages))
     if pdf:
         with timings.stage("pdf"):
             from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
@@ -296,11 +336,19 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             kept_pages = {p.out_path for p in pages} - to_render
             carry = {path for path in previous.files
                      if path in kept_pages or _belongs_to(path, kept_pages)}
-        write_site(files, out_dir, carry)
-        result.files = len(files.files.keys() | carry)
+        search_files: list[str] = []
+
+        def index(staging: Path) -> None:
+            with timings.stage("search index (in write)"):
+                search_files.extend(index_site(staging))
+
+        write_site(files, out_dir, carry, before_swap=index)
+        result.files = len(files.files.keys() | carry) + len(search_files)
         if cache_dir:
-            save_state(cache_dir, out_dir, BuildState.make(
-                digest, prints, pages, disagreeing, out_dir))
+            state = BuildState.make(digest, prints, pages, disagreeing, out_dir)
+            state.all_inputs = everything
+            state.counts = {"pages": len(pages), "facts": len(content.facts)}
+            save_state(cache_dir, out_dir, state)
     return result
 
 

@@ -38,6 +38,15 @@ def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
     return digest.hexdigest()
 
 
+def all_inputs_digest(inputs: str, content_dir: Path) -> str:
+    """*inputs* plus the bytes of every fact file: equal digests mean nothing to build."""
+    digest = hashlib.sha256(inputs.encode())
+    for path in sorted((content_dir / "facts").glob("*.y*ml")):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def _state_path(cache_dir: Path, out_dir: Path) -> Path:
     key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
     return cache_dir / "builds" / f"{key}.json"
@@ -50,6 +59,8 @@ class BuildState:
     page_facts: dict[str, list[str]]  # page path -> ids of the facts it shows
     disagree: dict[str, list[str]]  # fact id -> ids of the facts it disagrees with
     files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
+    all_inputs: str = ""  # inputs digest with every fact file's bytes too
+    counts: dict[str, int] = field(default_factory=dict)  # pages and facts, for messages
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,

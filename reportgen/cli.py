@@ -102,6 +102,17 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
             click.echo(f"Error: {exc}", err=True)
         click.echo("Build failed; the previous site is unchanged.", err=True)
         return False
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("Interrupted; the previous site is unchanged.", err=True)
+        return False
+    except Exception as exc:  # noqa: BLE001 - a bug: reported, never a traceback
+        progress.close()
+        where = current_file.get() or str(content_dir)
+        click.echo(f"{where}:1:1: RG900 internal error: {type(exc).__name__}: {exc} "
+                   "(this is a bug in reportgen; please report it)", err=True)
+        click.echo("Build failed; the previous site is unchanged.", err=True)
+        return False
     progress.close()
     _print_problems(result.warnings)
     if quiet:

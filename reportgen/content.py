@@ -20,7 +20,9 @@ from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
     Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
 )
-from .validate import DATE, RecordChecker, did_you_mean, top_level_records
+from .validate import (
+    DATE, RecordChecker, bad_character, did_you_mean, link_allowed, top_level_records,
+)
 
 
 def load_content(content_dir: Path, base: Path | None = None, partial: bool = False,
@@ -296,13 +298,43 @@ class _ContentBuilder:
             except (OSError, UnicodeDecodeError) as exc:
                 self.add((shown, 1, 1), "RG001", f"cannot read page: {exc}", "save it as UTF-8")
                 continue
+            if char := bad_character(text):
+                line = text[:text.index(chr(int(char[2:], 16)))].count("\n") + 1
+                self.add((shown, line, 1), "RG401", f"page contains the control character {char}",
+                         "delete it: pages hold printable text only")
+                continue
             first = next((line for line in text.splitlines() if line.strip()), "")
             if not first.startswith("# "):
                 self.add((shown, 1, 1), "RG401", "page must start with a '# Title' heading")
                 continue
             body = text.split(first, 1)[1]
-            pages.append(MarkdownPage(path.stem, first[2:].strip(), body, path))
+            title_line = text.splitlines().index(first) + 1
+            if self.check_markdown(shown, title_line, body):
+                pages.append(MarkdownPage(path.stem, first[2:].strip(), body, path))
         return pages
+
+    def check_markdown(self, shown: str, title_line: int, body: str) -> bool:
+        """Images (a page loads nothing from elsewhere) and links to anything but http(s)
+        or the site itself are problems; True when there are none."""
+        from markdown_it import MarkdownIt
+
+        parser = MarkdownIt("commonmark").enable(["table"])
+        parser.validateLink = lambda url: True  # see every link, to report the bad ones
+        ok = True
+        for block in parser.parse(body):
+            line = title_line + (block.map[0] if block.map else 0)
+            for token in block.children or []:
+                if token.type == "image":
+                    self.add((shown, line, 1), "RG401", "Markdown pages cannot show images: "
+                             f"{token.attrGet('src')!r}",
+                             "the site loads nothing from other hosts; describe it in words")
+                    ok = False
+                elif token.type == "link_open" and not link_allowed(str(token.attrGet("href"))):
+                    self.add((shown, line, 1), "RG107", "a link must be an http(s) address or "
+                             f"a page of the site: {token.attrGet('href')!r}",
+                             "write https://... or a relative path")
+                    ok = False
+        return ok
 
 
 def _month_day(text: str, low: bool) -> tuple[int, int]:

@@ -7,7 +7,9 @@ stood, so later stages can point at the exact line of a bad value.
 
 Only plain YAML is accepted: any tag outside the core schema (``!!python/...``, custom
 ``!tags``) is a problem, never executed.  Work is bounded: files over
-:data:`MAX_FILE_BYTES` are refused and alias expansion stops after :data:`MAX_NODES`.
+:data:`MAX_FILE_BYTES` are refused unread, and the parser's events are counted before any
+node is built, so a file that would expand (aliases counted each time they are used) to
+more than :data:`MAX_NODES` nodes, or nest deeper than :data:`MAX_DEPTH`, stops early.
 """
 
 from __future__ import annotations
@@ -101,7 +103,52 @@ def _loc(node: yaml.Node) -> Loc:
 
 
 class _TooBig(Exception):
-    pass
+    def __init__(self, message: str, loc: Loc = (1, 1)):
+        super().__init__(message)
+        self.loc = loc
+
+
+def _measure(text: str) -> None:
+    """Walk the parser's events and stop early, before any node is built, when the file
+    would expand to more than MAX_NODES nodes or nest more than MAX_DEPTH deep.
+
+    Composing first and counting after would let a file of a few megabytes of ``[0,0,...``
+    or a "billion laughs" of aliases take many seconds and gigabytes; this walk keeps only
+    a stack and one number per anchor.  An alias counts the size of what it repeats.
+    """
+    limit, depth_limit = MAX_NODES, MAX_DEPTH
+    sizes: dict[str, int] = {}   # anchor -> nodes in the value it names, once expanded
+    stack: list[list] = []       # open lists and mappings: [anchor, nodes so far]
+    total = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            stack.append([event.anchor, 1])
+            if len(stack) > depth_limit + 1:
+                raise _TooBig(f"lists and mappings nest more than {depth_limit} deep",
+                              _loc(event))
+            continue
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            anchor, size = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            total += 1
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            total += 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(open_anchor == event.anchor for open_anchor, _ in stack):
+                raise _TooBig(f"alias '*{event.anchor}' refers to a list or mapping that "
+                              "contains it", _loc(event))
+            size = sizes.get(event.anchor, 1)  # an undefined alias is reported by compose
+            total += size
+        else:
+            continue
+        if stack:
+            stack[-1][1] += size
+        if total + len(stack) > limit:
+            raise _TooBig(f"file expands to more than {limit:,} YAML nodes", _loc(event))
 
 
 class _Converter:
@@ -194,6 +241,7 @@ def parse_yaml(path: Path, display: str | None = None) -> tuple[SourceFile | Non
         return None, [Problem(display, 1, 1, "RG004", "file is empty",
                               "add content or delete the file")]
     try:
+        _measure(text)
         node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -212,6 +260,10 @@ def parse_yaml(path: Path, display: str | None = None) -> tuple[SourceFile | Non
     except yaml.YAMLError as exc:
         return None, [Problem(display, 1, 1, "RG002",
                               "YAML does not parse: " + " ".join(str(exc).split()))]
+    except _TooBig as exc:
+        return None, [Problem(display, *exc.loc, "RG005", str(exc),
+                              "content files are flat lists of records; aliases ('*name') "
+                              "that repeat or contain themselves are not allowed")]
     except RecursionError:
         return None, [Problem(display, 1, 1, "RG005",
                               f"lists and mappings nest more than {MAX_DEPTH} deep",

@@ -109,6 +109,7 @@ class Site:
     title_en: str
     description: str
     description_en: str
+    url: str | None = None  # where the site is published; absolute links in sitemap.xml
 
 
 @dataclass

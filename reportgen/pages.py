@@ -14,6 +14,10 @@ from typing import Callable
 
 from .charts import Chart, program_chart, region_charts
 from .model import Content, Fact, MarkdownPage, Program, Region, Source
+from .search import SEARCH_PAGE
+
+NOT_FOUND_PAGE = "404.html"
+"""Shown by web servers for a missing address (at any depth: it links from the root)."""
 
 
 def region_path(region: Region) -> str:
@@ -197,4 +201,6 @@ def plan_pages(content: Content) -> list[Page]:
                              "counts": {s: len(f) for s, f in by_source.items()}}))
     pages += [Page(markdown_path(p), "page.html", p.title, "page", extra={"document": p})
               for p in content.pages]
+    pages.append(Page(SEARCH_PAGE, "search.html", "Cari", "search"))
+    pages.append(Page(NOT_FOUND_PAGE, "404.html", "Halaman tidak ditemukan", "notfound"))
     return pages

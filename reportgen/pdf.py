@@ -57,6 +57,15 @@ REPORT_CSS = "print/print.css"
 LANGUAGE = "id"
 FONT = "DejaVu Sans"
 MAX_BOOKMARK_LEVEL = 6
+LARGE_REPORT = 1000
+"""Content with more figures than this is printed in its compact form: the program
+sections give each region's latest figure per metric instead of every figure, the regions
+have their 'figures' chart only, the bibliography lists each quote's figures without
+their pages, and no page references (target-counter()) are used outside the table of
+contents.  Each of these costs WeasyPrint a lot at thousands of figures (page references
+make it lay pages out again; a figure printed in every program it belongs to multiplies
+the longest tables), and a national report would not be readable without them anyway."""
+COMPACT_CHARTS = ("figures",)
 
 
 # --- Citations: one number per source -------------------------------------------------
@@ -167,10 +176,18 @@ class RegionSection:
 
 
 @dataclass
+class ProgramGroup:
+    title: str
+    facts: list[Fact]
+
+
+@dataclass
 class ProgramSection:
     program: Program
     page: Page
     figures: list[Figure]
+    groups: list[ProgramGroup] = field(default_factory=list)
+    latest_only: bool = False  # compact: each region's latest figure per metric
 
     @property
     def anchor(self) -> str:
@@ -187,14 +204,18 @@ class TocEntry:
 class _Figures:
     """Numbers the charts in document order and renders each one once."""
 
-    def __init__(self, vega: VegaRenderer, bibliography: Bibliography):
+    def __init__(self, vega: VegaRenderer, bibliography: Bibliography,
+                 only: tuple[str, ...] | None = None):
         self.vega = vega
         self.bibliography = bibliography
+        self.only = only  # compact report: only the charts of these names
         self.count = 0
 
-    def make(self, page: Page) -> list[Figure]:
+    def make(self, page: Page, every_chart: bool = False) -> list[Figure]:
         figures = []
         for chart in page.charts:
+            if self.only is not None and not every_chart and chart.name not in self.only:
+                continue
             self.count += 1
             svg = self.vega.svg(print_spec(chart.spec))
             figures.append(Figure(self.count, chart, svg_data_uri(svg),
@@ -234,6 +255,45 @@ def region_tree(content: Content, region_pages: dict[str, Page], figures: _Figur
     # still gets its section: every region is in the report.
     roots += [section(r, 2) for r in content.regions.values() if r.id not in seen]
     return roots
+
+
+def latest_per_metric(facts: list[Fact]) -> list[Fact]:
+    """Each region's most recent figure(s) of each metric (ties: every fact of that
+    period), in the order given."""
+    newest: dict[tuple[str, str], tuple] = {}
+    for fact in facts:
+        key = (fact.region.id, fact.metric.id)
+        newest[key] = max(newest.get(key, fact.period.sort_key), fact.period.sort_key)
+    return [f for f in facts if f.period.sort_key == newest[(f.region.id, f.metric.id)]]
+
+
+def program_sections(content: Content, pages: list[Page], figures: _Figures,
+                     compact: bool) -> list[ProgramSection]:
+    """A section per program: its chart and its figures by metric; at scale (*compact*)
+    each region's latest figure per metric, from every page the program has."""
+    sections = []
+    for program in content.programs.values():
+        mine = [p for p in pages if p.kind == "program" and p.extra["program"].id == program.id]
+        index = next((p for p in mine if "part_of" not in p.extra), mine[0])
+        if not compact and len(mine) == 1:
+            groups = [ProgramGroup(g.title, g.facts) for g in index.groups]
+        else:
+            by_metric: dict[str, list[Fact]] = {}
+            for page in mine:
+                for group in page.groups:
+                    for fact in group.all_facts():
+                        by_metric.setdefault(fact.metric.id, []).append(fact)
+            groups = []
+            for metric in content.metrics.values():
+                facts = sorted(by_metric.get(metric.id, []), key=lambda f: (
+                    f.region.name, f.period.sort_key, f.status, f.id))
+                if compact:
+                    facts = latest_per_metric(facts)
+                if facts:
+                    groups.append(ProgramGroup(metric.label, facts))
+        sections.append(ProgramSection(program, index, figures.make(index, every_chart=True),
+                                       groups, compact))
+    return sections
 
 
 def _walk(sections: list[RegionSection]):
@@ -300,13 +360,12 @@ def report_html(content: Content, templates_dir: Path, vega: VegaRenderer) -> st
     pages = plan_pages(content)
     overview = next(p for p in pages if p.kind == "overview")
     region_pages = {p.extra["region"].id: p for p in pages if p.kind == "region"}
-    program_pages = {p.extra["program"].id: p for p in pages if p.kind == "program"}
+    compact = len(content.facts) > LARGE_REPORT
 
     bibliography = Bibliography(content)
-    figures = _Figures(vega, bibliography)
+    figures = _Figures(vega, bibliography, COMPACT_CHARTS if compact else None)
     regions = region_tree(content, region_pages, figures)
-    programs = [ProgramSection(p, program_pages[p.id], figures.make(program_pages[p.id]))
-                for p in content.programs.values()]
+    programs = program_sections(content, pages, figures, compact)
     context = {
         "site": content.site,
         "content": content,
@@ -322,6 +381,8 @@ def report_html(content: Content, templates_dir: Path, vega: VegaRenderer) -> st
         "references": bibliography.references,
         "markers_for": bibliography.markers,
         "disagreeing": disagreement_map(content.facts),
+        "compact": compact,
+        "compact_limit": LARGE_REPORT,
     }
     try:
         return env.get_template(REPORT_TEMPLATE).render(context)

@@ -22,7 +22,9 @@ from .charts import d3_format_locale, format_source_date, source_label
 from .errors import BuildError
 from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, STATUSES, UNITS, Citation, Content, Fact
 from .numbers import describe_value, format_number, format_value, qualifier_label, unit_label
+from .meta import absolute, page_updated, site_base, structured_data
 from .pages import Page, home_path, path_for
+from .search import SEARCH_PAGE, SEARCHABLE_KINDS
 from .validate import link_allowed
 
 
@@ -114,6 +116,8 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
     """Everything a page template may use."""
     root = posixpath.relpath(".", posixpath.dirname(page.out_path) or ".")
     root = "" if root == "." else root + "/"
+    if page.kind == "notfound":  # served at any depth: links from the site's root
+        root = site_base(content)
     shown = page.facts + [f for chart in page.charts for f in chart.facts]
     notes_by_fact, notes = number_citations(shown)
 
@@ -135,7 +139,11 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
         "chart_locale": d3_format_locale("id"),
         "nav": [("index.html", "Ringkasan"), ("index.html#regions", "Wilayah"),
                 ("index.html#programs", "Program"), ("sources/index.html", "Sumber")] + [
-            (path_for(p), p.title) for p in content.pages],
+            (path_for(p), p.title) for p in content.pages] + [(SEARCH_PAGE, "Cari")],
+        "searchable": page.kind in SEARCHABLE_KINDS,
+        "updated": page_updated(content, page),
+        "structured_data": structured_data(content, page, href),
+        "canonical": absolute(content, page.out_path),
         **page.extra,
     }
 
@@ -155,3 +163,22 @@ def render_page(env: jinja2.Environment, content: Content, page: Page,
     except jinja2.UndefinedError as exc:
         raise BuildError(f"{page.template}: RG402 template error while rendering "
                          f"{page.out_path}: {exc.message}") from None
+    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError,
+            AttributeError) as exc:
+        # Any other mistake a template can make (1/0, a bad filter argument, a call on the
+        # wrong type): reported at the template's line, never as a traceback.
+        where = _template_line(exc.__traceback__) or page.template
+        raise BuildError(f"{where}: RG402 template error while rendering {page.out_path}: "
+                         f"{type(exc).__name__}: {exc}") from None
+
+
+def _template_line(tb) -> str | None:
+    """'file:line' of the innermost template frame of a traceback (Jinja maps template
+    lines into the traceback of compiled templates)."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".html"):
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found

@@ -47,6 +47,8 @@ SITE = [
     FieldSpec("title_en", "text", True, "Site title in English."),
     FieldSpec("description", "text", True, "One-sentence description, in Indonesian."),
     FieldSpec("description_en", "text", True, "One-sentence description in English."),
+    FieldSpec("url", "url?", False, "Address the site is published at, e.g. "
+              "'https://example.org/laporan/': makes sitemap.xml and og:url absolute."),
 ]
 
 SOURCE = [
@@ -149,7 +151,8 @@ def _json_type(spec: FieldSpec) -> dict:
         "choice": {"enum": list(spec.choices)},
         "date": {"anyOf": [{"type": "string", "pattern": _DATE_PATTERN}, _YEAR]},
         "period": {"anyOf": [{"type": "string", "pattern": _PERIOD_PATTERN}, _YEAR]},
-        "url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+        "url": {"type": "string",
+                "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#\"<>\\^`{|}][^\s\"<>\\^`{|}]*$"},
         "value": {"anyOf": [
             {"type": "number"},
             {"type": "object", "properties": {"low": {"type": "number"},

@@ -32,6 +32,17 @@ def link_allowed(url: str) -> bool:
     return scheme is None or scheme[1].lower() in ("http", "https")
 
 
+def bad_character(text: str) -> str | None:
+    """The first character no page may hold (a control character other than tab and line
+    breaks, a lone surrogate, a Unicode noncharacter), as 'U+XXXX'; None if there is none."""
+    for char in text:
+        code = ord(char)
+        if (code < 32 and char not in "\t\n\r") or 0x7F <= code <= 0x9F or \
+                0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+            return f"U+{code:04X}"
+    return None
+
+
 def did_you_mean(word: object, choices) -> str:
     """A 'did you mean ...' hint for a near-miss name, or ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
@@ -106,6 +117,10 @@ class RecordChecker:
             if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
                 return self.wrong(loc, kind_name, spec)
             text = str(value).strip()
+            if base == "text" and (char := bad_character(text)):
+                self.problem(loc, "RG103", f"{kind_name} contains the control character {char}",
+                             "delete it: content holds printable text only")
+                return _BAD
             if base == "slug" and not SLUG.match(text):
                 self.problem(loc, "RG105", f"{kind_name} is not a slug: {text!r}",
                              "use lowercase letters, digits and hyphens, e.g. 'kota-sorong'")
@@ -178,7 +193,13 @@ class RecordChecker:
             self.problem(loc, "RG103", f"{kind_name} must be a number, not {value!r}",
                          "write digits without separators: 530000, 2200000000, 70")
             return _BAD
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer beyond any float
+            self.problem(loc, "RG201", f"{kind_name} is too large to be a figure "
+                         f"({len(str(abs(value)))} digits)", "write the figure")
+            return _BAD
+        if not finite:
             self.problem(loc, "RG201", f"{kind_name} is not a finite number")
             return _BAD
         if isinstance(value, float) and value.is_integer():

@@ -2,7 +2,10 @@
 
 ``./tasks update-golden`` (``python -m tests.golden``) rebuilds ``tests/golden/minimal``
 from ``tests/data/minimal``; review the diff before committing it.  The site's own static
-files and the vendored chart bundle are left out: they are copies, not output.
+files and the vendored chart bundle are left out: they are copies, not output.  So is
+the search index (``pagefind/``): Pagefind's own scripts and its compressed index, whose
+file names change with any word of any page; test_readers and test_browser check it,
+and test_builds that it is byte-identical from one build to the next.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "minimal" / "content"
 GOLDEN = ROOT / "tests" / "golden" / "minimal"
-EXCLUDED = ("static/",)
+EXCLUDED = ("static/", "pagefind/")
 
 
 def build_fixture(out: Path) -> None:

@@ -160,5 +160,5 @@ def test_parallel_rendering_gives_the_same_site(project):
                                str(root / name), workers], capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
-        assert done.stdout.strip() == "10"
+        assert done.stdout.strip() == "12"
     assert all_files(root / "parallel") == all_files(root / "serial")

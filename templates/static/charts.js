@@ -17,9 +17,21 @@
     var spec = JSON.parse(specBlock.textContent);
     window.vegaEmbed(target, spec, {
       renderer: "svg",
+      // The pages' Content-Security-Policy allows no eval and no inline styles: Vega
+      // evaluates expressions with its interpreter, and the styles vega-embed and
+      // vega-tooltip would inject as <style> elements come from static/charts.css.
+      ast: true,
+      defaultStyle: false,
+      forceActionsMenu: true,
+      tooltip: { disableDefaultStyle: true },
       formatLocale: formatLocale,
-      actions: { export: true, source: false, compiled: false, editor: false }
+      actions: { export: true, source: false, compiled: false, editor: false },
+      i18n: { CLICK_TO_VIEW_ACTIONS: "Menu grafik", PNG_ACTION: "Simpan sebagai PNG",
+               SVG_ACTION: "Simpan sebagai SVG" }
     }).then(function () {
+      // The actions menu opens from a <summary> that holds only an icon: name it.
+      var menu = target.querySelector("details > summary");
+      if (menu) { menu.setAttribute("aria-label", "Menu grafik: simpan sebagai gambar"); }
       figure.classList.add("is-live");
     }).catch(function (error) {
       if (window.console) { window.console.warn("chart kept static:", error); }

@@ -1,0 +1,195 @@
+"""What a page says about itself: when its figures were last reported, structured data
+(JSON-LD) for the overview and the region pages, and ``sitemap.xml``.
+
+Every date here is the content's own: the newest publication date of the sources behind
+the figures a page shows, never the clock, so the same content gives the same bytes.
+Source dates are as precise as the article allows ("2024", "2024-02", "2024-02-26");
+they compare by year, then month, then day, a missing part counting as earlier.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+from urllib.parse import urljoin, urlsplit
+from xml.sax.saxutils import escape
+
+from .model import STATUSES, Content, Fact, Source
+from .numbers import describe_value, qualifier_label, unit_label
+from .pages import NOT_FOUND_PAGE, Page, home_path, region_path, source_path
+
+NOT_IN_SITEMAP = {NOT_FOUND_PAGE}
+
+_PLACE_TYPES = {"country": "Country", "province": "AdministrativeArea",
+                "regency": "AdministrativeArea", "city": "City", "area": "Place"}
+
+
+def date_key(iso: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in iso.split("-")] + [0, 0]
+    return parts[0], parts[1], parts[2]
+
+
+def newest_date(dates: Iterable[str]) -> str | None:
+    """The latest of some ISO dates (as precise as known), or None when there are none."""
+    return max(dates, key=lambda d: (date_key(d), d), default=None)
+
+
+def page_facts(content: Content, page: Page) -> list[Fact]:
+    """The figures a page shows: its groups, and the facts its charts show beyond them
+    (``depends_on``).  The overview and the list of sources stand for all the content."""
+    if page.kind in ("overview", "sources"):
+        return list(content.facts)
+    facts = page.facts
+    if page.depends_on:
+        by_id = {f.id: f for f in content.facts}
+        facts = facts + [by_id[i] for i in page.depends_on if i in by_id]
+    return facts
+
+
+def page_sources(content: Content, page: Page) -> list[Source]:
+    """The sources behind a page's figures, oldest first."""
+    if page.kind == "sources":
+        found = {s.id: s for s in content.sources.values()}
+    else:
+        found = {c.source.id: c.source for f in page_facts(content, page) for c in f.citations}
+    return sorted(found.values(), key=lambda s: (date_key(s.date), s.id))
+
+
+def page_updated(content: Content, page: Page) -> str | None:
+    """'Terakhir diperbarui' of a page: the newest date of the sources behind its figures;
+    None for a page without figures (a prose page, the search page, the 404 page)."""
+    return newest_date(s.date for s in page_sources(content, page))
+
+
+def site_base(content: Content) -> str:
+    """The path the site is published under ('/' unless site.yaml's url says otherwise),
+    for the 404 page, which a server shows at any depth and so links from the root."""
+    path = urlsplit(content.site.url).path if content.site.url else "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def absolute(content: Content, path: str) -> str | None:
+    """The full address of a site path, when site.yaml gives the site's url."""
+    if not content.site.url:
+        return None
+    base = content.site.url if content.site.url.endswith("/") else content.site.url + "/"
+    return urljoin(base, path)
+
+
+# --- sitemap.xml --------------------------------------------------------------------------
+
+def sitemap_xml(content: Content, pages: list[Page]) -> str:
+    """Every page, sorted by path, with the date of its newest source as lastmod.  The
+    addresses are absolute when site.yaml has a url, else relative to the site's root
+    (search engines need the url; the relative list still maps the site)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for page in sorted(pages, key=lambda p: p.out_path):
+        if page.out_path in NOT_IN_SITEMAP:
+            continue
+        loc = absolute(content, page.out_path) or page.out_path
+        lines.append(f"  <url><loc>{escape(loc)}</loc>")
+        updated = page_updated(content, page)
+        if updated:
+            lines[-1] += f"<lastmod>{updated}</lastmod>"
+        lines[-1] += "</url>"
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON-LD ----------------------------------------------------------------------------
+
+def _article(source: Source, link: Callable[[str], str]) -> dict:
+    article = {"@type": "NewsArticle", "@id": link(source_path(source)) + "#source",
+               "publisher": {"@type": "Organization", "name": source.publisher},
+               "datePublished": source.date, "inLanguage": "id"}
+    if source.title:
+        article["headline"] = source.title
+    if source.url:
+        article["url"] = source.url
+    if source.authors:
+        article["author"] = [{"@type": "Person", "name": a} for a in source.authors]
+    return article
+
+
+def _place(region, link: Callable[[str], str]) -> dict:
+    return {"@type": _PLACE_TYPES.get(region.kind, "Place"), "name": region.name,
+            "url": link(region_path(region))}
+
+
+def observation(fact: Fact, link: Callable[[str], str]) -> dict:
+    """One figure as a schema.org Observation.  schema.org gives an Observation no
+    ``citation`` property: each quoted sentence is a Quotation (``subjectOf``) that is
+    part of its NewsArticle, listed in full under the Dataset's ``citation``."""
+    item = {
+        "@type": "Observation",
+        "@id": link(home_path(fact)) + "#" + fact.id,
+        "name": f"{fact.metric.label}, {fact.region.name}, {fact.period.text}",
+        "description": describe_value(fact.value, fact.unit, fact.qualifier),
+        "observationAbout": _place(fact.region, link),
+        "variableMeasured": fact.metric.label,
+        "observationPeriod": fact.period.text,
+    }
+    if fact.value.is_range:
+        item["minValue"], item["maxValue"] = fact.value.low, fact.value.high
+    else:
+        item["value"] = fact.value.low
+    item["unitText"] = unit_label(fact.unit) or {"IDR": "rupiah", "percent": "persen"}.get(
+        fact.unit, fact.unit)
+    item["additionalProperty"] = [
+        {"@type": "PropertyValue", "name": "status", "value": STATUSES[fact.status].label}]
+    if fact.qualifier:
+        item["additionalProperty"].append(
+            {"@type": "PropertyValue", "name": "kualifikasi", "value": qualifier_label(fact.qualifier)})
+    item["subjectOf"] = [
+        {"@type": "Quotation", "text": c.quote, "inLanguage": "id",
+         "isPartOf": {"@id": link(source_path(c.source)) + "#source"}}
+        for c in fact.citations]
+    return item
+
+
+def structured_data(content: Content, page: Page, href: Callable[[str], str]) -> dict | None:
+    """A schema.org Dataset for the overview (its headline figures) and for a region page
+    (the region's figures), each figure an Observation with its citations; else None.
+    Links are absolute when site.yaml gives the url, else relative to the page."""
+    if page.kind not in ("overview", "region") or not page.facts:
+        return None
+
+    def link(path: str) -> str:
+        return absolute(content, path) or href(path)
+
+    facts = page.facts
+    site = content.site
+    if page.kind == "overview":
+        name, description = site.title, site.description
+    else:
+        region = page.extra["region"]
+        name = f"{site.title}: {region.name}"
+        description = f"Angka BPJS Ketenagakerjaan untuk {region.name}, masing-masing dikutip dari beritanya."
+    years = [y for f in facts for y in (f.period.start_year, f.period.end_year)]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "name": name,
+        "description": description,
+        "url": link(page.out_path),
+        "inLanguage": "id",
+        "isAccessibleForFree": True,
+        "temporalCoverage": str(min(years)) if min(years) == max(years)
+        else f"{min(years)}/{max(years)}",
+        "variableMeasured": sorted({f.metric.label for f in facts}),
+        "distribution": [
+            {"@type": "DataDownload", "encodingFormat": "application/json",
+             "contentUrl": link("data/facts.json")},
+            {"@type": "DataDownload", "encodingFormat": "text/csv",
+             "contentUrl": link("data/facts.csv")},
+        ],
+    }
+    if page.kind == "region":
+        data["spatialCoverage"] = _place(page.extra["region"], link)
+    sources = sorted({c.source.id: c.source for f in facts for c in f.citations}.values(),
+                     key=lambda s: (date_key(s.date), s.id))
+    data["dateModified"] = newest_date(s.date for s in sources)
+    data["citation"] = [_article(s, link) for s in sources]
+    data["mainEntity"] = [observation(f, link) for f in facts]
+    return data
+

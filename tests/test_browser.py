@@ -1,0 +1,220 @@
+"""The built real site in a real browser: Debian's Chromium driven by Playwright.
+
+The site is served over HTTP from 127.0.0.1 (a free port, a thread, for this module) as a
+reader's web server would.  Checked: a live chart replaces its image, search finds a
+region and a figure, axe-core finds no serious or critical accessibility problem (light
+and dark), nothing scrolls sideways at 360 px, the skip link works, and screenshots at
+360 px and 1280 px are written to /tmp/reportgen-screenshots for a person to look at.
+
+axe-core comes from npm, installed on first use into ``.cache/tools/axe`` (its own
+prefix: an npm install into a shared prefix would remove the other tools there).
+Without /usr/bin/chromium the tests are skipped, except under CI (``CI`` set), where
+they must run (``.ci/run`` installs Chromium).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+AXE_VERSION = "4.14.1"
+AXE_PREFIX = ROOT / ".cache" / "tools" / "axe"
+AXE = AXE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(tempfile.gettempdir()) / "reportgen-screenshots"
+
+if not CHROMIUM.is_file():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must install chromium (see .ci/run)",
+                    pytrace=False)
+    pytest.skip(f"browser tests need {CHROMIUM} (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+PAGES = {
+    "overview": "index.html",
+    "region": "regions/parepare/index.html",
+    "chart-region": "regions/kota-sorong/index.html",
+    "program": "programs/iuran-apbd/index.html",
+    "source": "sources/bacapesan-2025-04-28/index.html",
+}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the signature is http.server's
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(real_site):
+    handler = functools.partial(_QuietHandler, directory=str(real_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(url, width=1280, dark=False) -> (page, console messages).  The pages'
+    Content-Security-Policy is in force unless *bypass_csp* (only to inject axe-core)."""
+    contexts = []
+
+    def open_(url: str, width: int = 1280, dark: bool = False, bypass_csp: bool = False):
+        context = browser.new_context(viewport={"width": width, "height": 900},
+                                      color_scheme="dark" if dark else "light",
+                                      bypass_csp=bypass_csp)
+        contexts.append(context)
+        page = context.new_page()
+        messages: list[str] = []
+        page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        page.goto(url)
+        return page, messages
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe.min.js of the pinned version, installed with npm when missing."""
+    try:
+        version = json.loads((AXE.parent / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        version = None
+    if version != AXE_VERSION:
+        npm = shutil.which("npm")
+        assert npm, "npm is needed once, to install axe-core"
+        AXE_PREFIX.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund",
+                               "--ignore-scripts", "--prefix", str(AXE_PREFIX),
+                               f"axe-core@{AXE_VERSION}"],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0 and AXE.is_file(), done.stderr[-2000:]
+    return AXE
+
+
+def errors(messages: list[str]) -> list[str]:
+    return [m for m in messages if m.startswith(("error", "pageerror"))]
+
+
+# --- charts and search ------------------------------------------------------------------
+
+def test_live_chart_replaces_the_image(server, open_page):
+    page, messages = open_page(server + PAGES["chart-region"])
+    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
+    figures = page.locator("figure.chart")
+    assert figures.count() == page.locator("figure.chart.is-live").count() > 0
+    assert page.locator("figure.chart.is-live .chart-static").first.is_hidden()
+    assert not errors(messages), messages
+
+
+def _results(page) -> list[tuple[str, str]]:
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=20000)
+    return [tuple(r) for r in page.evaluate(
+        """() => [...document.querySelectorAll('.pagefind-ui__result-link')]
+                 .map(a => [a.getAttribute('href'), a.textContent.trim()])""")]
+
+
+def test_search_finds_a_region_and_a_figure(server, open_page):
+    page, messages = open_page(server + "cari/?q=Parepare")
+    results = _results(page)
+    assert ("/regions/parepare/index.html", "Kota Parepare") in results, results
+    assert page.locator("#search-offline").is_hidden()
+    page.fill(".pagefind-ui__search-input", "744")
+    page.wait_for_function("""() => [...document.querySelectorAll('.pagefind-ui__result-excerpt')]
+                              .some(e => e.textContent.includes('744'))""", timeout=20000)
+    hrefs = [href for href, _ in _results(page)]
+    assert "/regions/parepare/index.html" in hrefs, hrefs
+    page.click(".pagefind-ui__result-link >> nth=0")
+    page.wait_for_load_state()
+    assert "744" in page.content()
+    assert not errors(messages), messages  # no CSP violation, no missing file
+
+
+def test_search_page_opened_from_disk_says_it_needs_a_web_server(real_site, open_page):
+    page, _ = open_page((real_site / "cari" / "index.html").as_uri())
+    message = page.locator("#search-offline")
+    assert message.is_visible()
+    assert "http://" in message.inner_text()
+    assert page.locator(".pagefind-ui").count() == 0
+
+
+# --- accessibility ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["overview", "region", "program", "source", "search"])
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_axe_finds_no_serious_or_critical_problem(server, open_page, axe_script, name, dark):
+    path = PAGES.get(name, "cari/?q=Parepare")
+    page, _ = open_page(server + path, dark=dark, bypass_csp=True)  # axe runs inline
+    if name == "search":
+        _results(page)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(axe_script))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+
+
+@pytest.mark.parametrize("name", ["overview", "region", "chart-region", "program", "source"])
+def test_nothing_scrolls_sideways_at_360_px(server, open_page, name):
+    page, _ = open_page(server + PAGES[name], width=360)
+    page.wait_for_load_state("networkidle")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 360, f"{PAGES[name]} is {width} px wide"
+
+
+def test_skip_link_is_shown_on_focus_and_leads_to_the_content(server, open_page):
+    page, _ = open_page(server + PAGES["region"])
+    page.keyboard.press("Tab")
+    link = page.locator(".skip-link")
+    assert page.evaluate("() => document.activeElement.className") == "skip-link"
+    box = link.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => location.hash") == "#main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('main') !== null")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("name", ["overview", "chart-region"])
+def test_screenshots_for_review(server, open_page, name, width):
+    """Written to /tmp/reportgen-screenshots/ for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for dark in (False, True):
+        page, _ = open_page(server + PAGES[name], width=width, dark=dark)
+        page.wait_for_load_state("networkidle")
+        if width >= 1280 and name == "chart-region":
+            page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
+        out = SCREENSHOTS / f"{name}-{width}{'-dark' if dark else ''}.png"
+        page.screenshot(path=str(out), full_page=True)
+        assert out.stat().st_size > 10_000

@@ -1,0 +1,253 @@
+"""Builds are reproducible and atomic.
+
+Reproducible: the real content, built twice, gives the same bytes in every file, the PDF
+included; with and without the chart cache; under another hash seed, time zone and
+locale; and nothing in the output comes from the clock (``SOURCE_DATE_EPOCH`` is honoured).
+
+Atomic: a build that fails (bad content, a broken template) or is interrupted half-way
+through writing leaves the previous site byte for byte as it was, and no staging folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen import build as build_module
+from reportgen.build import build_site
+from reportgen.charts import format_source_date
+from tests.conftest import CONTENT, DATA, ROOT, TEMPLATES, run_cli
+
+MINIMAL = DATA / "minimal" / "content"
+EPOCH = "1700000000"  # 2023-11-14 22:13:20 UTC
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    """Every file under *folder*, static files and the PDF included."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_same(a: dict[str, bytes], b: dict[str, bytes]) -> None:
+    assert sorted(a) == sorted(b)
+    assert [path for path in a if a[path] != b[path]] == []
+
+
+def build_in_subprocess(out: Path, *extra: str, **env: str) -> None:
+    """A build in a fresh interpreter with another hash seed, time zone and locale."""
+    environment = {**os.environ, "PYTHONHASHSEED": "4242", "TZ": "Pacific/Kiritimati",
+                   "LC_ALL": "C", "LANG": "C", **env}
+    result = subprocess.run([sys.executable, "-m", "reportgen", "build", "--content",
+                             str(CONTENT), "--templates", str(TEMPLATES), "--out", str(out),
+                             "--pdf", *extra], capture_output=True, text=True, cwd=out.parent,
+                            env=environment, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def clock_marks() -> set[str]:
+    """Ways today's date could appear in output, minus any the content itself contains."""
+    content_text = "".join(p.read_text(encoding="utf-8") for p in CONTENT.rglob("*.*")
+                           if p.suffix in (".yaml", ".md"))
+    marks = set()
+    for now in (dt.datetime.now(), dt.datetime.now(dt.timezone.utc)):
+        for day in (now.date() - dt.timedelta(days=1), now.date(), now.date() + dt.timedelta(days=1)):
+            marks |= {day.isoformat(), day.strftime("%Y%m%d"), format_source_date(day.isoformat()),
+                      day.strftime("%d/%m/%Y")}
+        marks |= {now.strftime("%Y-%m"), format_source_date(now.strftime("%Y-%m"))}
+    return {m for m in marks if m not in content_text}
+
+
+def assert_no_clock(files: dict[str, bytes]) -> None:
+    from pypdf import PdfReader
+    import io
+
+    marks = clock_marks()
+    for path, data in files.items():
+        text = data.decode("utf-8", "replace")
+        if path.endswith(".pdf"):
+            reader = PdfReader(io.BytesIO(data))
+            text += "".join(page.extract_text() or "" for page in reader.pages)
+            text += repr(dict(reader.metadata or {}))
+        found = [m for m in marks if m in text]
+        assert not found, f"{path} contains {found}: a date from the clock"
+
+
+def test_real_content_builds_byte_identical_pdf_included(tmp_path):
+    first, second = tmp_path / "a" / "site", tmp_path / "b" / "out"
+    second.parent.mkdir()
+    result = run_cli("build", "--content", CONTENT, "--templates", TEMPLATES, "--out", first,
+                     "--pdf")
+    assert result.exit_code == 0, result.output
+    # Charts and the bundle made afresh, in another interpreter, into a folder of another name.
+    build_in_subprocess(second, "--no-cache")
+    a, b = all_files(first), all_files(second)
+    assert "report.pdf" in a and "static/vendor/vega-bundle.js" in a and len(a) > 40
+    assert_same(a, b)
+    assert_no_clock(a)
+
+
+def test_source_date_epoch_builds_byte_identical_without_the_clock(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    first, second = tmp_path / "a" / "site", tmp_path / "b" / "site"
+    second.parent.mkdir()
+    result = run_cli("build", "--content", CONTENT, "--templates", TEMPLATES, "--out", first,
+                     "--pdf")
+    assert result.exit_code == 0, result.output
+    build_in_subprocess(second, SOURCE_DATE_EPOCH=EPOCH)
+    a, b = all_files(first), all_files(second)
+    assert_same(a, b)
+    assert_no_clock(a)
+    from pypdf import PdfReader
+    import io
+
+    created = PdfReader(io.BytesIO(a["report.pdf"])).metadata.creation_date
+    assert created.date() == dt.date(2023, 11, 14)  # from SOURCE_DATE_EPOCH
+
+
+# --- atomic builds ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def built(tmp_path) -> tuple[Path, Path, dict[str, bytes]]:
+    """A copy of the minimal content and a good site built from it: (content, out, files)."""
+    content = tmp_path / "content"
+    shutil.copytree(MINIMAL, content)
+    out = tmp_path / "public" / "site"
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 0, result.output
+    return content, out, all_files(out)
+
+
+def assert_unchanged(out: Path, before: dict[str, bytes]) -> None:
+    assert_same(all_files(out), before)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"], "staging folder left behind"
+
+
+@pytest.mark.parametrize("broken", [
+    "{% if %}",                                   # does not compile
+    "{{ no_such_name }}",                         # undefined
+    "{{ 1 / 0 }}",                                # fails while rendering
+    "{{ 1 + 'a' }}",                              # a type error while rendering
+    "{% include 'no-such-partial.html' %}",       # missing template
+])
+def test_template_error_leaves_the_previous_site_as_it_was(built, tmp_path, broken):
+    content, out, before = built
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    region = templates / "region.html"
+    region.write_text(region.read_text(encoding="utf-8").replace(
+        "{% block content %}", "{% block content %}" + broken, 1), encoding="utf-8")
+    result = run_cli("build", "--content", content, "--templates", templates, "--out", out)
+    assert result.exit_code == 1
+    assert "RG402" in result.stderr and "previous site is unchanged" in result.stderr
+    assert "Traceback" not in result.output
+    assert_unchanged(out, before)
+
+
+def test_content_error_leaves_the_previous_site_as_it_was(built):
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: -1"),
+                     encoding="utf-8")
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 1 and "RG202" in result.stderr
+    assert_unchanged(out, before)
+
+
+@pytest.mark.parametrize("after", [0, 3, 12])
+def test_interrupted_write_leaves_the_previous_site_as_it_was(built, monkeypatch, after):
+    """Ctrl-C while the new site is being written (after some files, or before any)."""
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    real_write = Path.write_bytes
+    calls = []
+
+    def write_bytes(self, data):
+        calls.append(self)
+        if len(calls) > after:
+            raise KeyboardInterrupt
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(content, TEMPLATES, out)
+    monkeypatch.undo()
+    assert_unchanged(out, before)
+    assert len(calls) == after + 1
+
+
+def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch):
+    """Ctrl-C between moving the old site aside and moving the new one in."""
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    real_rename = Path.rename
+    calls = []
+
+    def rename(self, target):
+        calls.append((self, target))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(content, TEMPLATES, out)
+    monkeypatch.undo()
+    assert out.exists()
+    assert_unchanged(out, before)
+    assert not list(out.parent.glob(f".{out.name}.new-*"))
+
+
+def test_leftovers_of_a_killed_build_are_recovered(built):
+    """A killed process cannot clean up: the next build restores and removes leftovers."""
+    content, out, before = built
+    aside = out.with_name(f".{out.name}.old-killed")
+    out.rename(aside)  # killed between the two renames
+    (out.parent / f".{out.name}.new-killed").mkdir()  # and a half-written staging folder
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert out.is_dir()
+    assert not list(out.parent.glob(f".{out.name}.old-*"))
+    assert not list(out.parent.glob(f".{out.name}.new-*"))
+
+
+def test_write_outside_the_site_is_refused_before_anything_is_written(built, monkeypatch):
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    real_copy_static = build_module.copy_static
+
+    def copy_static(templates_dir, files):
+        real_copy_static(templates_dir, files)
+        files.files["../escaped.html"] = b"x"  # as if a path had slipped past SiteFiles.add
+
+    monkeypatch.setattr(build_module, "copy_static", copy_static)
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 1 and "refusing to write outside the site" in result.stderr
+    assert_unchanged(out, before)
+    assert not (out.parent / "escaped.html").exists()
+
+
+def test_a_successful_build_replaces_the_site_and_leaves_nothing_beside_it(built):
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    (out / "stale.html").write_text("from an older build")
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 0, result.output
+    after = all_files(out)
+    assert "stale.html" not in after and after != before
+    assert b"1.001" in after["regions/kota-contoh/index.html"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
