@@ -42,14 +42,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 
 from .charts import Chart, format_source_date
 from .crosscheck import disagreement_map
 from .errors import BuildError
 from .model import Citation, Content, Fact, Program, Region, Source
 from .pages import Page, plan_pages
-from .render import make_environment
+from .render import make_environment, render_template
 from .vega import VegaRenderer
 
 REPORT_TEMPLATE = "print/report.html"
@@ -384,17 +383,7 @@ def report_html(content: Content, templates_dir: Path, vega: VegaRenderer) -> st
         "compact": compact,
         "compact_limit": LARGE_REPORT,
     }
-    try:
-        return env.get_template(REPORT_TEMPLATE).render(context)
-    except jinja2.TemplateNotFound as exc:
-        raise BuildError(f"RG402 print template '{exc.name}' not found in "
-                         f"{templates_dir}") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(f"{exc.filename or exc.name}:{exc.lineno}: RG402 template error: "
-                         f"{exc.message}") from None
-    except jinja2.UndefinedError as exc:
-        raise BuildError(f"{REPORT_TEMPLATE}: RG402 template error while rendering "
-                         f"report.pdf: {exc.message}") from None
+    return render_template(env, REPORT_TEMPLATE, lambda: context, "report.pdf")
 
 
 def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer) -> bytes:

@@ -151,24 +151,30 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
 def render_page(env: jinja2.Environment, content: Content, page: Page,
                 chart_files: dict[str, str]) -> str:
     """The HTML of one page; template mistakes become a BuildError naming the template."""
+    return render_template(env, page.template, lambda: page_context(content, page, chart_files),
+                           page.out_path)
+
+
+def render_template(env: jinja2.Environment, name: str, make_context, output: str) -> str:
+    """Render template *name* for *output* (a site path, or report.pdf); any mistake in a
+    template becomes a BuildError at the template's line (RG402), never a traceback."""
     try:
-        template = env.get_template(page.template)
-        return template.render(page_context(content, page, chart_files))
+        return env.get_template(name).render(make_context())
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(f"{exc.filename or exc.name}:{exc.lineno}: RG402 template error: "
                          f"{exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise BuildError(f"RG402 template '{exc.name}' not found (needed for "
-                         f"{page.out_path})") from None
+                         f"{output})") from None
     except jinja2.UndefinedError as exc:
-        raise BuildError(f"{page.template}: RG402 template error while rendering "
-                         f"{page.out_path}: {exc.message}") from None
+        raise BuildError(f"{name}: RG402 template error while rendering "
+                         f"{output}: {exc.message}") from None
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError,
             AttributeError) as exc:
         # Any other mistake a template can make (1/0, a bad filter argument, a call on the
         # wrong type): reported at the template's line, never as a traceback.
-        where = _template_line(exc.__traceback__) or page.template
-        raise BuildError(f"{where}: RG402 template error while rendering {page.out_path}: "
+        where = _template_line(exc.__traceback__) or name
+        raise BuildError(f"{where}: RG402 template error while rendering {output}: "
                          f"{type(exc).__name__}: {exc}") from None
 
 

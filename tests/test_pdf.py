@@ -326,3 +326,21 @@ def test_a_build_without_pdf_does_not_import_weasyprint(tmp_path):
                             text=True, cwd=ROOT, env=dict(os.environ))
     assert result.stdout.strip() == "False"
     assert not (tmp_path / "site" / "report.pdf").exists()
+
+
+def test_a_mistake_in_a_print_template_is_rg402_not_a_traceback(tmp_path):
+    import shutil
+
+    from tests.conftest import DATA, TEMPLATES, run_cli
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    report = templates / "print" / "report.html"
+    report.write_text(report.read_text(encoding="utf-8").replace("<body", "{{ 1 / 0 }}<body", 1),
+                      encoding="utf-8")
+    result = run_cli("build", "--pdf", "--content", DATA / "minimal" / "content",
+                     "--templates", templates, "--out", tmp_path / "site")
+    assert result.exit_code == 1
+    assert "RG402 template error while rendering report.pdf: ZeroDivisionError" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "site").exists()
