@@ -266,16 +266,19 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     workers = workers or os.cpu_count() or 1
     fact_cache = FactFileCache(cache_dir) if cache_dir else None
 
-    everything = ""  # digest of all inputs as read before loading (a race-free record)
+    # The inputs are read once, before loading, so what the saved state records is what
+    # this build was made from even if files change meanwhile.
+    digest = everything = ""
+    previous = None
     if cache_dir and content_dir.is_dir() and (templates_dir / "base.html").is_file():
         with timings.stage("compare inputs"):
-            # Nothing changed at all: answer without loading the content.
             digest = inputs_digest(content_dir, templates_dir, pdf)
             everything = all_inputs_digest(digest, content_dir)
             previous = load_state(cache_dir, out_dir)
-            unchanged = bool(previous and previous.all_inputs == everything
-                             and previous.intact(out_dir))
-        if unchanged:
+            if previous and (previous.inputs != digest or not previous.intact(out_dir)):
+                previous = None
+        if previous and previous.all_inputs == everything:
+            # Nothing changed at all: answer without loading the content.
             return BuildResult(out_dir, previous.counts.get("pages", 0), 0,
                                previous.counts.get("facts", 0), len(previous.files), [], 0,
                                "unchanged", timings)
@@ -290,13 +293,9 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         if not (templates_dir / "base.html").is_file():
             raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
         pages = plan_pages(content)
-        digest = inputs_digest(content_dir, templates_dir, pdf)
         prints = fact_cache.fingerprints if fact_cache else {}
         prints = {f.id: prints.get(f.id, "") for f in content.facts}
         disagreeing = disagreement_map(content.facts)
-        previous = load_state(cache_dir, out_dir) if cache_dir else None
-        if previous and (previous.inputs != digest or not previous.intact(out_dir)):
-            previous = None
         to_render = {p.out_path for p in pages}
         mode = "full"
         if previous is not None:
