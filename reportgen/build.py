@@ -34,6 +34,7 @@ from .crosscheck import disagreement_map
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
 from .factcache import FactFileCache
+from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
 from .model import Content
 from .pages import Page, plan_pages
@@ -102,13 +103,15 @@ class _RenderJob:
     pages: list[Page]
     templates_dir: Path
     cache_dir: Path | None
-    env: object = None
+    envs: dict = field(default_factory=dict)  # language -> Jinja environment
     vega: VegaRenderer | None = None
 
     def setup(self) -> None:
-        if self.env is None:
-            self.env = make_environment(self.templates_dir)
-            self.env.globals["disagreeing"] = disagreement_map(self.content.facts)
+        if not self.envs:
+            disagreeing = disagreement_map(self.content.facts)
+            for lang in LANGUAGES:
+                self.envs[lang] = make_environment(self.templates_dir, lang)
+                self.envs[lang].globals["disagreeing"] = disagreeing
         if self.vega is None:
             self.vega = VegaRenderer(self.cache_dir)
 
@@ -121,9 +124,10 @@ class _RenderJob:
         outputs, names = [], {}
         for chart in page.charts:
             names[chart.name] = f"chart-{chart.name}.svg"
-            outputs.append((str(folder / names[chart.name]), self.vega.svg(chart.spec).encode()))
+            svg = self.vega.svg(chart.spec, page.lang)
+            outputs.append((str(folder / names[chart.name]), svg.encode()))
         chart_seconds = time.perf_counter() - started
-        html = render_page(self.env, self.content, page, names)
+        html = render_page(self.envs[page.lang], self.content, page, names)
         outputs.append((page.out_path, html.encode("utf-8")))
         return outputs, chart_seconds
 
@@ -247,7 +251,8 @@ def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
     for fid in list(touched):  # a disagreement marker names the other facts too
         touched.update(f.id for f in disagreeing.get(fid, []))
         touched.update(previous.disagree.get(fid, []))
-    paths = {"index.html", "sources/index.html"}
+    paths = {prefix(lang) + path for lang in LANGUAGES
+             for path in ("index.html", "sources/index.html")}
     for page in pages:
         if any(f.id in touched for f in page.facts) or touched.intersection(page.depends_on):
             paths.add(page.out_path)
@@ -292,7 +297,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     with timings.stage("plan"):
         if not (templates_dir / "base.html").is_file():
             raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
-        pages = plan_pages(content)
+        pages = plan_pages(content, LANGUAGES)
         prints = fact_cache.fingerprints if fact_cache else {}
         prints = {f.id: prints.get(f.id, "") for f in content.facts}
         disagreeing = disagreement_map(content.facts)

@@ -20,6 +20,7 @@ from functools import lru_cache
 from babel.dates import format_date
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
+from .i18n import localized, translator
 from .model import STATUSES, Fact, Region
 from .numbers import describe_value
 
@@ -91,7 +92,7 @@ def _rows(facts: list[Fact], label, locale: str) -> list[dict]:
         status = STATUSES[fact.status]
         rows.append({
             "fact": fact.id,
-            "metric": f"{fact.metric.label if locale == 'id' else fact.metric.label_en}",
+            "metric": localized(fact.metric, "label", locale),
             "label": label(fact),
             "period": fact.period.text,
             "order": fact.period.start_year,
@@ -99,7 +100,7 @@ def _rows(facts: list[Fact], label, locale: str) -> list[dict]:
             "high": fact.value.high,
             "point": None if fact.value.is_range else fact.value.low,
             "figure": describe_value(fact.value, fact.unit, fact.qualifier, locale),
-            "status": status.label if locale == "id" else status.label_en,
+            "status": localized(status, "label", locale),
             "sources": "; ".join(source_label(c.source, locale) for c in fact.citations),
         })
     return rows
@@ -120,7 +121,7 @@ def _fill(template: dict, rows: list[dict], title: str, subtitle: list[str],
           facts: list[Fact], locale: str) -> dict:
     """A chart spec from its template: data, titles and the status colours filled in."""
     used = [s for s in STATUSES if any(f.status == s for f in facts)]
-    domain = [STATUSES[s].label if locale == "id" else STATUSES[s].label_en for s in used]
+    domain = [localized(STATUSES[s], "label", locale) for s in used]
     colours = [STATUS_COLOURS[s] for s in used]
 
     def substitute(node):
@@ -144,8 +145,8 @@ def _fill(template: dict, rows: list[dict], title: str, subtitle: list[str],
 def _tooltip(locale: str, with_region: bool = False) -> list:
     import altair as alt  # heavy: imported only when a chart is made
 
-    words = {"id": ("Indikator", "Angka", "Periode", "Status", "Sumber", "Keterangan"),
-             "en": ("Metric", "Figure", "Period", "Status", "Source", "Label")}[locale]
+    _ = translator(locale)
+    words = (_("Indikator"), _("Angka"), _("Periode"), _("Status"), _("Sumber"), _("Keterangan"))
     fields = [alt.Tooltip("metric:N", title=words[0]), alt.Tooltip("figure:N", title=words[1]),
               alt.Tooltip("period:N", title=words[2]), alt.Tooltip("status:N", title=words[3]),
               alt.Tooltip("sources:N", title=words[4])]
@@ -159,13 +160,14 @@ MAX_NAMED_SOURCES = 4
 
 
 def _subtitle(facts: list[Fact], locale: str) -> list[str]:
+    _ = translator(locale)
     sources = Chart("", "", "", {}, facts).sources
     named = "; ".join(source_label(s, locale) for s in sources[:MAX_NAMED_SOURCES])
     rest = len(sources) - MAX_NAMED_SOURCES
     if rest > 0:
-        named += (f" dan {rest} sumber lain (lihat tabel data)" if locale == "id"
-                  else f" and {rest} more (see the data table)")
-    return [("Sumber: " if locale == "id" else "Sources: ") + named]
+        named = _("{sources} dan {count} sumber lain (lihat tabel data)").format(
+            sources=named, count=rest)
+    return [_("Sumber: {sources}").format(sources=named)]
 
 
 def _template(chart) -> dict:
@@ -255,12 +257,10 @@ def region_charts(region: Region, facts: list[Fact], locale: str = "id") -> list
     have figures for several periods, over time."""
     if not facts:
         return []
-    words = {"id": ("Angka terbaru {name} menurut indikator", "Angka {name} menurut tahun"),
-             "en": ("{name}: latest figures by metric", "{name}: figures by year")}[locale]
-    name = region.name if locale == "id" else region.name_en
-    status = (lambda f: STATUSES[f.status].label) if locale == "id" else (
-        lambda f: STATUSES[f.status].label_en)
-    title = words[0].format(name=name)
+    _ = translator(locale)
+    name = localized(region, "name", locale)
+    status = lambda f: localized(STATUSES[f.status], "label", locale)  # noqa: E731
+    title = _("Angka terbaru {name} menurut indikator").format(name=name)
     latest = latest_figures(facts)
     charts = [Chart("figures", title, _describe(title, latest, locale),
                     figure_bars(latest, lambda f: f"{f.period.text} · {status(f)}", title,
@@ -270,7 +270,7 @@ def region_charts(region: Region, facts: list[Fact], locale: str = "id") -> list
         periods.setdefault(fact.metric.id, set()).add(fact.period.text)
     over_time = [f for f in facts if len(periods[f.metric.id]) > 1]
     if over_time:
-        title = words[1].format(name=name)
+        title = _("Angka {name} menurut tahun").format(name=name)
         over_time = sorted(over_time, key=lambda f: (f.metric.id, f.period.sort_key, f.id))
         charts.append(Chart("trends", title, _describe(title, over_time, locale),
                             time_series(over_time, title, locale), over_time))
@@ -286,16 +286,15 @@ def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]
     """A program's chart: each region's latest figures for it, compared, panel per metric."""
     if not facts:
         return []
-    name = program.name if locale == "id" else program.name_en
-    title = (f"{name}: perbandingan antarwilayah" if locale == "id"
-             else f"{name}: regions compared")
-    label = (lambda f: f"{f.region.name} ({f.period.text})") if locale == "id" else (
-        lambda f: f"{f.region.name_en} ({f.period.text})")
+    _ = translator(locale)
+    name = localized(program, "name", locale)
+    title = _("{name}: perbandingan antarwilayah").format(name=name)
+    label = lambda f: f"{localized(f.region, 'name', locale)} ({f.period.text})"  # noqa: E731
     by_region = _by_region(facts)
     if len(by_region) > MAX_COMPARED_REGIONS:  # at national scale: provinces only
         by_region = {r: fs for r, fs in by_region.items()
                      if fs[0].region.kind in ("country", "area", "province")}
-        title += " (provinsi)" if locale == "id" else " (provinces)"
+        title = _("{name}: perbandingan antarprovinsi").format(name=name)
     newest = [f for region_facts in by_region.values() for f in latest_figures(region_facts)]
     if not newest:
         return []
@@ -312,6 +311,6 @@ def _by_region(facts: list[Fact]) -> dict[str, list[Fact]]:
 
 def _describe(title: str, facts: list[Fact], locale: str) -> str:
     """One-sentence text alternative; the full data follow as a table on the page."""
-    if locale == "id":
-        return f"{title}: {len(facts)} angka; datanya ada pada tabel di bawah grafik."
-    return f"{title}: {len(facts)} figures; the data are in the table below the chart."
+    _ = translator(locale)
+    return _("{title}: {count} angka; datanya ada pada tabel di bawah grafik.").format(
+        title=title, count=len(facts))

@@ -93,12 +93,12 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
 def _make_source(v: dict, loc) -> Source:
     return Source(v["id"], v["publisher"], v["title"], v["date"], v["authors"], v["url"],
                   v.get("archive"), v.get("editors", []), v.get("place"), v.get("note"),
-                  v.get("title_note"), v.get("date_note"), loc)
+                  v.get("title_note"), v.get("date_note"), v.get("note_en"), loc)
 
 
 def _make_region(v: dict, loc) -> Region:
     return Region(v["id"], v["name"], v["name_en"], v["kind"], v["parent"], v["code"],
-                  v.get("includes", []), v.get("note"), loc)
+                  v.get("includes", []), v.get("note"), v.get("note_en"), loc)
 
 
 def _make_program(v: dict, loc) -> Program:
@@ -108,7 +108,7 @@ def _make_program(v: dict, loc) -> Program:
 
 def _make_metric(v: dict, loc) -> Metric:
     return Metric(v["id"], v["label"], v["label_en"], v["unit"], v.get("other_units", []),
-                  v.get("description") or "", loc)
+                  v.get("description") or "", v.get("description_en") or "", loc)
 
 
 class _ContentBuilder:
@@ -252,7 +252,7 @@ class _ContentBuilder:
         fact = Fact(values["id"], region, fact_programs, metric, values["value"], values["unit"],
                     values["period"], values["status"], citations, values.get("qualifier"),
                     values.get("note"), values.get("derivation"), values.get("headline", False),
-                    where)
+                    where, values.get("note_en"))
         self.check_figure(fact, data, checker.file.display)
         return fact
 
@@ -286,32 +286,52 @@ class _ContentBuilder:
                          "add its figures, or remove it", severity="warning")
 
     def pages(self, paths: list[Path], base: Path | None) -> list[MarkdownPage]:
-        pages = []
+        """The prose pages; ``<slug>.en.md`` is the English translation of ``<slug>.md``."""
+        read: dict[str, tuple[str, str, Path]] = {}
+        translated: dict[str, tuple[str, str, Path]] = {}
         for path in paths:
             shown = display_path(path, base)
-            if not SLUG.match(path.stem):
+            slug, _, lang = path.stem.partition(".")
+            if not SLUG.match(slug) or lang not in ("", "en"):
                 self.add((shown, 1, 1), "RG401", f"page file name '{path.name}' is not a slug",
-                         "name it like 'methodology.md'")
+                         "name it like 'metodologi.md', and its English translation "
+                         "'metodologi.en.md'")
                 continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                self.add((shown, 1, 1), "RG001", f"cannot read page: {exc}", "save it as UTF-8")
-                continue
-            if char := bad_character(text):
-                line = text[:text.index(chr(int(char[2:], 16)))].count("\n") + 1
-                self.add((shown, line, 1), "RG401", f"page contains the control character {char}",
-                         "delete it: pages hold printable text only")
-                continue
-            first = next((line for line in text.splitlines() if line.strip()), "")
-            if not first.startswith("# "):
-                self.add((shown, 1, 1), "RG401", "page must start with a '# Title' heading")
-                continue
-            body = text.split(first, 1)[1]
-            title_line = text.splitlines().index(first) + 1
-            if self.check_markdown(shown, title_line, body):
-                pages.append(MarkdownPage(path.stem, first[2:].strip(), body, path))
+            page = self.read_page(path, shown)
+            if page is not None:
+                (translated if lang else read)[slug] = page
+        for slug, (_, _, path) in sorted(translated.items()):
+            if slug not in read:
+                self.add((display_path(path, base), 1, 1), "RG401",
+                         f"'{path.name}' translates a page that does not exist",
+                         f"add '{slug}.md' (the Indonesian page), or rename this file")
+        pages = []
+        for slug, (title, body, path) in read.items():
+            title_en, body_en, _ = translated.get(slug, (None, None, None))
+            pages.append(MarkdownPage(slug, title, body, path, title_en, body_en))
         return pages
+
+    def read_page(self, path: Path, shown: str) -> tuple[str, str, Path] | None:
+        """(title, Markdown body, path) of one page file, or None after reporting why not."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add((shown, 1, 1), "RG001", f"cannot read page: {exc}", "save it as UTF-8")
+            return None
+        if char := bad_character(text):
+            line = text[:text.index(chr(int(char[2:], 16)))].count("\n") + 1
+            self.add((shown, line, 1), "RG401", f"page contains the control character {char}",
+                     "delete it: pages hold printable text only")
+            return None
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        if not first.startswith("# "):
+            self.add((shown, 1, 1), "RG401", "page must start with a '# Title' heading")
+            return None
+        body = text.split(first, 1)[1]
+        title_line = text.splitlines().index(first) + 1
+        if not self.check_markdown(shown, title_line, body):
+            return None
+        return first[2:].strip(), body, path
 
     def check_markdown(self, shown: str, title_line: int, body: str) -> bool:
         """Images (a page loads nothing from elsewhere) and links to anything but http(s)

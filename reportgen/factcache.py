@@ -20,14 +20,15 @@ from pathlib import Path
 from .errors import Problem
 from .model import Citation, Fact
 
-FORMAT = "reportgen-facts-1"
+FORMAT = "reportgen-facts-2"
 """Bump when the stored shape or the checks change, so old entries are not used."""
 
 
 def _code_version() -> str:
-    """A hash of reportgen's own source: any code change invalidates the cache."""
+    """A hash of reportgen's own source and message catalogs: any change invalidates the cache."""
     digest = hashlib.sha256(FORMAT.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")) + sorted(package.glob("locale/*/LC_MESSAGES/*.po")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -37,18 +38,18 @@ def freeze(fact: Fact) -> tuple:
     return (fact.id, fact.region.id, tuple(p.id for p in fact.programs), fact.metric.id,
             fact.value, fact.unit, fact.period, fact.status,
             tuple((c.source.id, c.quote, c.quote_en, c.loc) for c in fact.citations),
-            fact.qualifier, fact.note, fact.derivation, fact.headline, fact.loc)
+            fact.qualifier, fact.note, fact.derivation, fact.headline, fact.loc, fact.note_en)
 
 
 def thaw(frozen: tuple, sources, regions, programs, metrics) -> Fact:
     """The fact again, linked to the registries' objects."""
     (fid, region, program_ids, metric, value, unit, period, status, citations, qualifier,
-     note, derivation, headline, loc) = frozen
+     note, derivation, headline, loc, note_en) = frozen
     return Fact(fid, regions[region], [programs[p] for p in program_ids], metrics[metric],
                 value, unit, period, status,
                 [Citation(sources[s], quote, quote_en, cloc)
                  for s, quote, quote_en, cloc in citations],
-                qualifier, note, derivation, headline, loc)
+                qualifier, note, derivation, headline, loc, note_en)
 
 
 def fingerprint(frozen: tuple) -> str:

@@ -13,11 +13,13 @@ from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
+from .i18n import LANGUAGES, PRIMARY, localized, prefix, translator
 from .model import STATUSES, Content, Fact, Source
 from .numbers import describe_value, qualifier_label, unit_label
 from .pages import NOT_FOUND_PAGE, Page, home_path, region_path, source_path
 
 NOT_IN_SITEMAP = {NOT_FOUND_PAGE}
+"""Paths (within a language) that the sitemap leaves out."""
 
 _PLACE_TYPES = {"country": "Country", "province": "AdministrativeArea",
                 "regency": "AdministrativeArea", "city": "City", "area": "Place"}
@@ -78,19 +80,28 @@ def absolute(content: Content, path: str) -> str | None:
 # --- sitemap.xml --------------------------------------------------------------------------
 
 def sitemap_xml(content: Content, pages: list[Page]) -> str:
-    """Every page, sorted by path, with the date of its newest source as lastmod.  The
-    addresses are absolute when site.yaml has a url, else relative to the site's root
-    (search engines need the url; the relative list still maps the site)."""
+    """Every page, sorted by path, with the date of its newest source as lastmod and its
+    versions in the other languages (``xhtml:link`` alternates).  The addresses are
+    absolute when site.yaml has a url, else relative to the site's root (search engines
+    need the url; the relative list still maps the site)."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+             'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    built = {page.out_path for page in pages}
     for page in sorted(pages, key=lambda p: p.out_path):
-        if page.out_path in NOT_IN_SITEMAP:
+        if page.path in NOT_IN_SITEMAP:
             continue
         loc = absolute(content, page.out_path) or page.out_path
         lines.append(f"  <url><loc>{escape(loc)}</loc>")
         updated = page_updated(content, page)
         if updated:
             lines[-1] += f"<lastmod>{updated}</lastmod>"
+        for lang in LANGUAGES:
+            other = prefix(lang) + page.path
+            if other in built:
+                href = absolute(content, other) or other
+                lines[-1] += (f'<xhtml:link rel="alternate" hreflang="{lang}" '
+                              f'href="{escape(href)}"/>')
         lines[-1] += "</url>"
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
@@ -111,85 +122,101 @@ def _article(source: Source, link: Callable[[str], str]) -> dict:
     return article
 
 
-def _place(region, link: Callable[[str], str]) -> dict:
-    return {"@type": _PLACE_TYPES.get(region.kind, "Place"), "name": region.name,
-            "url": link(region_path(region))}
+def _place(region, link: Callable[[str], str], lang: str) -> dict:
+    return {"@type": _PLACE_TYPES.get(region.kind, "Place"),
+            "name": localized(region, "name", lang), "url": link(region_path(region))}
 
 
-def observation(fact: Fact, link: Callable[[str], str]) -> dict:
+def observation(fact: Fact, link: Callable[[str], str], lang: str = PRIMARY) -> dict:
     """One figure as a schema.org Observation.  schema.org gives an Observation no
     ``citation`` property: each quoted sentence is a Quotation (``subjectOf``) that is
     part of its NewsArticle, listed in full under the Dataset's ``citation``."""
+    _ = translator(lang)
+    metric = localized(fact.metric, "label", lang)
     item = {
         "@type": "Observation",
         "@id": link(home_path(fact)) + "#" + fact.id,
-        "name": f"{fact.metric.label}, {fact.region.name}, {fact.period.text}",
-        "description": describe_value(fact.value, fact.unit, fact.qualifier),
-        "observationAbout": _place(fact.region, link),
-        "variableMeasured": fact.metric.label,
+        "name": f"{metric}, {localized(fact.region, 'name', lang)}, {fact.period.text}",
+        "description": describe_value(fact.value, fact.unit, fact.qualifier, lang),
+        "observationAbout": _place(fact.region, link, lang),
+        "variableMeasured": metric,
         "observationPeriod": fact.period.text,
     }
     if fact.value.is_range:
         item["minValue"], item["maxValue"] = fact.value.low, fact.value.high
     else:
         item["value"] = fact.value.low
-    item["unitText"] = unit_label(fact.unit) or {"IDR": "rupiah", "percent": "persen"}.get(
-        fact.unit, fact.unit)
+    item["unitText"] = unit_label(fact.unit, lang) or {
+        "IDR": "rupiah", "percent": _("persen")}.get(fact.unit, fact.unit)
     item["additionalProperty"] = [
-        {"@type": "PropertyValue", "name": "status", "value": STATUSES[fact.status].label}]
+        {"@type": "PropertyValue", "name": "status",
+         "value": localized(STATUSES[fact.status], "label", lang)}]
     if fact.qualifier:
         item["additionalProperty"].append(
-            {"@type": "PropertyValue", "name": "kualifikasi", "value": qualifier_label(fact.qualifier)})
-    item["subjectOf"] = [
-        {"@type": "Quotation", "text": c.quote, "inLanguage": "id",
-         "isPartOf": {"@id": link(source_path(c.source)) + "#source"}}
-        for c in fact.citations]
+            {"@type": "PropertyValue", "name": _("kualifikasi"),
+             "value": qualifier_label(fact.qualifier, lang)})
+    item["subjectOf"] = []
+    for c in fact.citations:
+        quotation = {"@type": "Quotation", "text": c.quote, "inLanguage": "id",
+                     "isPartOf": {"@id": link(source_path(c.source)) + "#source"}}
+        if c.quote_en:
+            quotation["workTranslation"] = {"@type": "Quotation", "text": c.quote_en,
+                                            "inLanguage": "en"}
+        item["subjectOf"].append(quotation)
     return item
 
 
-def structured_data(content: Content, page: Page, href: Callable[[str], str]) -> dict | None:
+def structured_data(content: Content, page: Page, href: Callable[[str], str],
+                    root: str = "") -> dict | None:
     """A schema.org Dataset for the overview (its headline figures) and for a region page
     (the region's figures), each figure an Observation with its citations; else None.
-    Links are absolute when site.yaml gives the url, else relative to the page."""
+    Links are absolute when site.yaml gives the url, else relative to the page: *href*
+    links within the page's language, *root* leads to the site's shared files."""
     if page.kind not in ("overview", "region") or not page.facts:
         return None
+    lang = page.lang
+    _ = translator(lang)
 
     def link(path: str) -> str:
-        return absolute(content, path) or href(path)
+        return absolute(content, prefix(lang) + path) or href(path)
+
+    def shared(path: str) -> str:
+        return absolute(content, path) or root + path
 
     facts = page.facts
-    site = content.site
+    site_title = localized(content.site, "title", lang)
     if page.kind == "overview":
-        name, description = site.title, site.description
+        name, description = site_title, localized(content.site, "description", lang)
     else:
-        region = page.extra["region"]
-        name = f"{site.title}: {region.name}"
-        description = f"Angka BPJS Ketenagakerjaan untuk {region.name}, masing-masing dikutip dari beritanya."
+        region_name = localized(page.extra["region"], "name", lang)
+        name = f"{site_title}: {region_name}"
+        description = _("Angka BPJS Ketenagakerjaan untuk {region}, masing-masing dikutip dari "
+                        "beritanya.").format(region=region_name)
     years = [y for f in facts for y in (f.period.start_year, f.period.end_year)]
     data = {
         "@context": "https://schema.org",
         "@type": "Dataset",
         "name": name,
         "description": description,
-        "url": link(page.out_path),
-        "inLanguage": "id",
+        "url": link(page.path),
+        "inLanguage": lang,
         "isAccessibleForFree": True,
         "temporalCoverage": str(min(years)) if min(years) == max(years)
         else f"{min(years)}/{max(years)}",
-        "variableMeasured": sorted({f.metric.label for f in facts}),
+        "variableMeasured": sorted({localized(f.metric, "label", lang) for f in facts}),
         "distribution": [
             {"@type": "DataDownload", "encodingFormat": "application/json",
-             "contentUrl": link("data/facts.json")},
+             "contentUrl": shared("data/facts.json")},
             {"@type": "DataDownload", "encodingFormat": "text/csv",
-             "contentUrl": link("data/facts.csv")},
+             "contentUrl": shared("data/facts.csv")},
         ],
     }
     if page.kind == "region":
-        data["spatialCoverage"] = _place(page.extra["region"], link)
+        data["spatialCoverage"] = _place(page.extra["region"], link, lang)
     sources = sorted({c.source.id: c.source for f in facts for c in f.citations}.values(),
                      key=lambda s: (date_key(s.date), s.id))
     data["dateModified"] = newest_date(s.date for s in sources)
     data["citation"] = [_article(s, link) for s in sources]
-    data["mainEntity"] = [observation(f, link) for f in facts]
+    data["mainEntity"] = [observation(f, link, lang) for f in facts]
     return data
 

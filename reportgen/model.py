@@ -128,6 +128,7 @@ class Source:
     note: str | None = None
     title_note: str | None = None
     date_note: str | None = None
+    note_en: str | None = None
     loc: tuple[str, int, int] = ("", 0, 0)
 
     @property
@@ -147,6 +148,7 @@ class Region:
     code: str | None  # Kemendagri code, where known
     includes: list[str] = field(default_factory=list)  # for kind "area"
     note: str | None = None
+    note_en: str | None = None
     loc: tuple[str, int, int] = ("", 0, 0)
 
 
@@ -174,6 +176,7 @@ class Metric:
     unit: str
     other_units: list[str] = field(default_factory=list)
     description: str = ""
+    description_en: str = ""
     loc: tuple[str, int, int] = ("", 0, 0)
 
     @property
@@ -209,16 +212,20 @@ class Fact:
     derivation: str | None = None  # how the figure follows from its quote, when not literal
     headline: bool = False
     loc: tuple[str, int, int] = ("", 0, 0)
+    note_en: str | None = None
 
 
 @dataclass
 class MarkdownPage:
-    """A prose page from ``content/pages/*.md``."""
+    """A prose page from ``content/pages/<slug>.md``, with its English translation from
+    ``<slug>.en.md`` when there is one."""
 
     slug: str
     title: str
     markdown: str
     src_path: Path
+    title_en: str | None = None
+    markdown_en: str | None = None
 
 
 @dataclass

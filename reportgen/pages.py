@@ -4,6 +4,10 @@
 template, title, the facts it shows (in display order, which also numbers its
 citations) and its charts.  Every fact has one *home* page, its region's page, which is
 what ``facts.json`` links to.
+
+The site is planned once per language (:data:`reportgen.i18n.LANGUAGES`): the same pages
+at the same paths, the English ones under ``en/``.  The ``*_path`` functions give a
+page's path within its language; ``Page.out_path`` is where it is written.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from functools import partial
 from typing import Callable
 
 from .charts import Chart, program_chart, region_charts
+from .i18n import PRIMARY, localized, prefix, split_path, translator
 from .model import Content, Fact, MarkdownPage, Program, Region, Source
 from .search import SEARCH_PAGE
 
@@ -69,7 +74,7 @@ class Page:
     """One HTML page to render.  Its charts are made when first asked for, so planning
     every page stays cheap when a rebuild renders only a few of them."""
 
-    out_path: str
+    out_path: str  # where it is written: its language's folder, then its path
     template: str
     title: str
     kind: str
@@ -77,7 +82,13 @@ class Page:
     chart_maker: Callable[[], list[Chart]] | None = None
     extra: dict = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)  # ids of facts shown beyond groups
+    lang: str = PRIMARY
     _charts: list[Chart] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        """The page's path within its language: the same for every language's page."""
+        return split_path(self.out_path)[1]
 
     @property
     def charts(self) -> list[Chart]:
@@ -95,30 +106,33 @@ def _by_period(facts: list[Fact]) -> list[Fact]:
     return sorted(facts, key=lambda f: (f.period.sort_key, f.status, f.id))
 
 
-def _metric_groups(content: Content, facts: list[Fact], order_key) -> list[Group]:
+def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) -> list[Group]:
     groups = []
     for metric in content.metrics.values():
         chosen = sorted((f for f in facts if f.metric.id == metric.id), key=order_key)
         if chosen:
-            groups.append(Group(metric.label, chosen, anchor=f"metric-{metric.id}"))
+            groups.append(Group(localized(metric, "label", lang), chosen,
+                                anchor=f"metric-{metric.id}"))
     return groups
 
 
-def plan_region(content: Content, region: Region, facts: list[Fact]) -> Page:
+def plan_region(content: Content, region: Region, facts: list[Fact], lang: str = PRIMARY) -> Page:
     """A region's page: figures grouped by (first-named) program, then metric."""
     groups = []
     for program in content.programs.values():
         mine = [f for f in facts if f.programs[0].id == program.id]
         if mine:
-            groups.append(Group(program.name, subgroups=_metric_groups(
-                content, mine, lambda f: (f.period.sort_key, f.status, f.id)),
+            groups.append(Group(localized(program, "name", lang), subgroups=_metric_groups(
+                content, mine, lambda f: (f.period.sort_key, f.status, f.id), lang),
                 anchor=f"program-{program.id}", program=program))
-    return Page(region_path(region), "region.html", region.name, "region", groups,
-                partial(region_charts, region, _by_period(facts)),
+    return Page(prefix(lang) + region_path(region), "region.html",
+                localized(region, "name", lang), "region", groups,
+                partial(region_charts, region, _by_period(facts), lang),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
                  "includes": [content.regions[r] for r in region.includes],
-                 "included_in": [r for r in content.regions.values() if region.id in r.includes]})
+                 "included_in": [r for r in content.regions.values() if region.id in r.includes]},
+                lang=lang)
 
 
 PROGRAM_PAGE_LIMIT = 500
@@ -133,16 +147,19 @@ def _province_of(content: Content, region: Region) -> Region:
     return current
 
 
-def plan_program(content: Content, program: Program, facts: list[Fact]) -> list[Page]:
+def plan_program(content: Content, program: Program, facts: list[Fact],
+                 lang: str = PRIMARY) -> list[Page]:
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
     order = lambda f: (f.region.name, f.period.sort_key, f.status, f.id)  # noqa: E731
     ordered = sorted(facts, key=lambda f: (f.metric.id, *order(f)))
-    chart = partial(program_chart, program, ordered)
+    chart = partial(program_chart, program, ordered, lang)
+    name = localized(program, "name", lang)
     if len(facts) <= PROGRAM_PAGE_LIMIT:
-        return [Page(program_path(program), "program.html", program.name, "program",
-                     _metric_groups(content, facts, order), chart, {"program": program})]
+        return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
+                     _metric_groups(content, facts, order, lang), chart, {"program": program},
+                     lang=lang)]
     by_province: dict[str, list[Fact]] = {}
     for fact in facts:
         by_province.setdefault(_province_of(content, fact.region).id, []).append(fact)
@@ -152,34 +169,47 @@ def plan_program(content: Content, program: Program, facts: list[Fact]) -> list[
         path = f"programs/{program.id}/{province.id}/index.html"
         mine = by_province[province_id]
         parts.append((province, len(mine), path))
-        pages.append(Page(path, "program.html", f"{program.name}: {province.name}", "program",
-                          _metric_groups(content, mine, order), None,
-                          {"program": program, "part_of": province}))
-    index = Page(program_path(program), "program.html", program.name, "program", [], chart,
-                 {"program": program, "parts": parts},
-                 depends_on=[f.id for f in facts if f.region.kind not in ("regency", "city")])
+        pages.append(Page(prefix(lang) + path, "program.html",
+                          f"{name}: {localized(province, 'name', lang)}", "program",
+                          _metric_groups(content, mine, order, lang), None,
+                          {"program": program, "part_of": province}, lang=lang))
+    index = Page(prefix(lang) + program_path(program), "program.html", name, "program", [],
+                 chart, {"program": program, "parts": parts},
+                 depends_on=[f.id for f in facts if f.region.kind not in ("regency", "city")],
+                 lang=lang)
     return [index, *pages]
 
 
-def plan_source(content: Content, source: Source, facts: list[Fact]) -> Page:
+def plan_source(content: Content, source: Source, facts: list[Fact], lang: str = PRIMARY) -> Page:
     """A source's page: the article's details and every figure cited from it."""
     ordered = sorted(facts, key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
-    return Page(source_path(source), "source.html", source.publisher, "source",
-                [Group(source.title or source.publisher, ordered)], None, {"source": source})
+    return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
+                [Group(source.title or source.publisher, ordered)], None, {"source": source},
+                lang=lang)
 
 
-def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]]) -> Page:
+def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
+                  lang: str = PRIMARY) -> Page:
     """The overview: headline figures, the regions by province, the programs, the sources."""
     headline = sorted((f for f in content.facts if f.headline),
                       key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
     top = [r for r in content.regions.values() if r.parent is None]
-    return Page("index.html", "overview.html", content.site.title, "overview",
+    return Page(prefix(lang) + "index.html", "overview.html",
+                localized(content.site, "title", lang), "overview",
                 [Group("headline", headline)], None,
-                {"top_regions": top, "facts_by_region": facts_by_region})
+                {"top_regions": top, "facts_by_region": facts_by_region}, lang=lang)
 
 
-def plan_pages(content: Content) -> list[Page]:
-    """Every page of the site, in a stable order."""
+def plan_pages(content: Content, languages: tuple[str, ...] = (PRIMARY,)) -> list[Page]:
+    """Every page of the site in each of *languages* (the build asks for all of
+    :data:`reportgen.i18n.LANGUAGES`; the default is the primary one), in a stable order."""
+    return [page for lang in languages for page in plan_language(content, lang)]
+
+
+def plan_language(content: Content, lang: str) -> list[Page]:
+    """Every page of the site in one language, in a stable order."""
+    _ = translator(lang)
+    at = prefix(lang)
     by_region: dict[str, list[Fact]] = {r: [] for r in content.regions}
     by_program: dict[str, list[Fact]] = {p: [] for p in content.programs}
     by_source: dict[str, list[Fact]] = {s: [] for s in content.sources}
@@ -190,17 +220,18 @@ def plan_pages(content: Content) -> list[Page]:
         for citation in fact.citations:
             if fact not in by_source[citation.source.id]:
                 by_source[citation.source.id].append(fact)
-    pages = [plan_overview(content, by_region)]
-    pages += [plan_region(content, r, by_region[r.id]) for r in content.regions.values()]
+    pages = [plan_overview(content, by_region, lang)]
+    pages += [plan_region(content, r, by_region[r.id], lang) for r in content.regions.values()]
     pages += [page for p in content.programs.values()
-              for page in plan_program(content, p, by_program[p.id])]
-    pages += [plan_source(content, s, by_source[s.id]) for s in content.sources.values()]
-    pages.append(Page("sources/index.html", "sources.html", "Sumber", "sources",
+              for page in plan_program(content, p, by_program[p.id], lang)]
+    pages += [plan_source(content, s, by_source[s.id], lang) for s in content.sources.values()]
+    pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
                       extra={"sources": sorted(content.sources.values(),
                                                key=lambda s: (s.date, s.id)),
-                             "counts": {s: len(f) for s, f in by_source.items()}}))
-    pages += [Page(markdown_path(p), "page.html", p.title, "page", extra={"document": p})
-              for p in content.pages]
-    pages.append(Page(SEARCH_PAGE, "search.html", "Cari", "search"))
-    pages.append(Page(NOT_FOUND_PAGE, "404.html", "Halaman tidak ditemukan", "notfound"))
+                             "counts": {s: len(f) for s, f in by_source.items()}}, lang=lang))
+    pages += [Page(at + markdown_path(p), "page.html", localized(p, "title", lang), "page",
+                   extra={"document": p}, lang=lang) for p in content.pages]
+    pages.append(Page(at + SEARCH_PAGE, "search.html", _("Cari"), "search", lang=lang))
+    pages.append(Page(at + NOT_FOUND_PAGE, "404.html", _("Halaman tidak ditemukan"), "notfound",
+                      lang=lang))
     return pages

@@ -4,6 +4,11 @@ Templates come from the project's ``templates/`` folder.  Autoescaping is on for
 template and undefined names are errors, so a missing field fails the build instead of
 printing nothing.  Citations are numbered here, per page, in the order the page shows
 its figures; the markup for a citation lives in ``templates/_citation.html`` alone.
+
+There is one environment per language (:func:`make_environment`): its ``_()`` gives the
+interface strings from that language's message catalog, its filters format numbers and
+dates in that locale, and ``|tr("name")`` picks a content record's field in that
+language (``name_en`` in English, when given).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from markupsafe import Markup
 
 from .charts import d3_format_locale, format_source_date, source_label
 from .errors import BuildError
+from .i18n import (
+    LANGUAGE_NAMES, LANGUAGES, OG_LOCALES, PRIMARY, is_translated, localized, prefix, translations,
+)
 from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, STATUSES, UNITS, Citation, Content, Fact
 from .numbers import describe_value, format_number, format_value, qualifier_label, unit_label
 from .meta import absolute, page_updated, site_base, structured_data
@@ -35,6 +43,7 @@ class Note:
     number: int
     fact: Fact
     citation: Citation
+    lang: str = PRIMARY
 
     @property
     def anchor(self) -> str:
@@ -42,18 +51,21 @@ class Note:
 
     @property
     def hover(self) -> str:
+        """The tooltip of a marker: publisher, date and the quote as published."""
         source = self.citation.source
-        return f"{source.publisher}, {format_source_date(source.date)}: “{self.citation.quote}”"
+        return (f"{source.publisher}, {format_source_date(source.date, self.lang)}: "
+                f"“{self.citation.quote}”")
 
 
-def number_citations(facts: list[Fact]) -> tuple[dict[str, list[Note]], list[Note]]:
+def number_citations(facts: list[Fact], lang: str = PRIMARY
+                     ) -> tuple[dict[str, list[Note]], list[Note]]:
     """Number every (fact, source) pair in display order: per fact, and as one list."""
     by_fact: dict[str, list[Note]] = {}
     ordered: list[Note] = []
     for fact in facts:
         if fact.id in by_fact:
             continue
-        notes = [Note(len(ordered) + i + 1, fact, c) for i, c in enumerate(fact.citations)]
+        notes = [Note(len(ordered) + i + 1, fact, c, lang) for i, c in enumerate(fact.citations)]
         by_fact[fact.id] = notes
         ordered.extend(notes)
     return by_fact, ordered
@@ -82,8 +94,8 @@ def markdown_parser() -> MarkdownIt:
     return markdown
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
-    """The Jinja environment every page is rendered with."""
+def make_environment(templates_dir: Path, lang: str = PRIMARY) -> jinja2.Environment:
+    """The Jinja environment the pages of one language are rendered with."""
     if not (templates_dir / "base.html").is_file():
         raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
     env = jinja2.Environment(
@@ -93,22 +105,27 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(lang), newstyle=True)
     markdown = markdown_parser()
     env.filters.update(
-        number=format_number,
-        value=lambda fact: format_value(fact.value, fact.unit),
-        figure=lambda fact: describe_value(fact.value, fact.unit, fact.qualifier),
-        qualifier=qualifier_label,
-        unit=unit_label,
-        date=format_source_date,
-        source_label=source_label,
+        number=lambda number: format_number(number, lang),
+        value=lambda fact: format_value(fact.value, fact.unit, lang),
+        figure=lambda fact: describe_value(fact.value, fact.unit, fact.qualifier, lang),
+        qualifier=lambda qualifier: qualifier_label(qualifier, lang),
+        unit=lambda unit: unit_label(unit, lang),
+        date=lambda date: format_source_date(date, lang),
+        source_label=lambda source: source_label(source, lang),
+        tr=lambda thing, field: localized(thing, field, lang),
         markdown=lambda text: Markup(markdown.render(text)),
         json_script=json_for_script,
     )
+    env.tests["translated"] = lambda thing, field: is_translated(thing, field, lang)
     env.globals.update(statuses=STATUSES, qualifiers=QUALIFIERS, units=UNITS,
                        region_kinds=REGION_KINDS, program_kinds=PROGRAM_KINDS,
-                       path_for=path_for, home_path=home_path)
+                       path_for=path_for, home_path=home_path, lang=lang,
+                       in_language=lambda other: translations(other).gettext)
     return env
 
 
@@ -119,30 +136,41 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
     if page.kind == "notfound":  # served at any depth: links from the site's root
         root = site_base(content)
     shown = page.facts + [f for chart in page.charts for f in chart.facts]
-    notes_by_fact, notes = number_citations(shown)
+    notes_by_fact, notes = number_citations(shown, page.lang)
+    pgettext = translations(page.lang).pgettext  # the menu: pgettext("nav", "Wilayah")
 
     def href(target) -> str:
-        """Relative link from this page to a site path or to a model object's page."""
+        """Relative link from this page to a site path (within the page's language) or to
+        a model object's page.  Shared files (static/, data/) are linked with ``root``."""
         path = target if isinstance(target, str) else path_for(target)
-        return root + path
+        return root + prefix(page.lang) + path
 
     return {
         "site": content.site,
+        "site_title": localized(content.site, "title", page.lang),
+        "site_description": localized(content.site, "description", page.lang),
         "content": content,
         "page": page,
         "root": root,
         "href": href,
+        "languages": [(other, LANGUAGE_NAMES[other], root + prefix(other) + page.path,
+                       absolute(content, prefix(other) + page.path))
+                      for other in LANGUAGES],
+        "og_locale": OG_LOCALES[page.lang],
         "notes_by_fact": notes_by_fact,
         "notes": notes,
         "chart_files": chart_files,
         "has_charts": bool(page.charts),
-        "chart_locale": d3_format_locale("id"),
-        "nav": [("index.html", "Ringkasan"), ("index.html#regions", "Wilayah"),
-                ("index.html#programs", "Program"), ("sources/index.html", "Sumber")] + [
-            (path_for(p), p.title) for p in content.pages] + [(SEARCH_PAGE, "Cari")],
+        "chart_locale": d3_format_locale(page.lang),
+        "nav": [("index.html", pgettext("nav", "Ringkasan")),
+                ("index.html#regions", pgettext("nav", "Wilayah")),
+                ("index.html#programs", pgettext("nav", "Program")),
+                ("sources/index.html", pgettext("nav", "Sumber"))] + [
+            (path_for(p), localized(p, "title", page.lang)) for p in content.pages] + [
+            (SEARCH_PAGE, pgettext("nav", "Cari"))],
         "searchable": page.kind in SEARCHABLE_KINDS,
         "updated": page_updated(content, page),
-        "structured_data": structured_data(content, page, href),
+        "structured_data": structured_data(content, page, href, root),
         "canonical": absolute(content, page.out_path),
         **page.extra,
     }

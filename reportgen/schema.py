@@ -64,6 +64,7 @@ SOURCE = [
     FieldSpec("url", "url?", True, "Web address; null when unknown. Never invent one."),
     FieldSpec("archive", "text?", False, "File name of the article's text in the archive folder."),
     FieldSpec("note", "text?", False, "Anything a reader should know about this source."),
+    FieldSpec("note_en", "text?", False, "The note in English, for the English pages."),
 ]
 
 REGION = [
@@ -75,6 +76,7 @@ REGION = [
     FieldSpec("code", "text?", True, "Kemendagri region code; null when not known."),
     FieldSpec("includes", "slugs", False, "For an area: the regions it is made of."),
     FieldSpec("note", "text?", False, "History or remarks (e.g. when it was formed)."),
+    FieldSpec("note_en", "text?", False, "The note in English, for the English pages."),
 ]
 
 PROGRAM = [
@@ -95,6 +97,7 @@ METRIC = [
     FieldSpec("unit", "choice", True, "The unit it is normally counted in.", tuple(UNITS)),
     FieldSpec("other_units", "texts", False, "Other units articles use for it."),
     FieldSpec("description", "text?", False, "What exactly is counted."),
+    FieldSpec("description_en", "text?", False, "What is counted, in English."),
 ]
 
 FACT = [
@@ -110,6 +113,7 @@ FACT = [
     FieldSpec("sources", "citations", True, "Where it is reported, each with the quoted sentence.",
               missing_rule="RG301"),
     FieldSpec("note", "text?", False, "Anything odd about the figure, for readers."),
+    FieldSpec("note_en", "text?", False, "The note in English, for the English pages."),
     FieldSpec("derivation", "text?", False, "How the value follows from the quote, if not literal."),
     FieldSpec("headline", "bool", False, "Show it among the headline figures of the overview."),
 ]

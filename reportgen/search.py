@@ -5,7 +5,8 @@ staging folder just before it is swapped in (see :func:`reportgen.build.write_si
 the index always matches the pages beside it, carried-over pages included.  Only the
 element marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind
 is in :data:`SEARCHABLE_KINDS` (figures and prose), not the search page, the 404 page or
-the list of sources.  Pagefind keeps one index per page language (``lang="id"``).
+the list of sources.  Pagefind keeps one index per page language (``lang="id"``, ``lang="en"``), and its
+UI searches the index of the search page's language.
 
 The index is rebuilt every time pages are written: on the seed content it takes about a
 tenth of a second.  Its bytes depend only on the pages (checked by the tests: two builds
@@ -16,6 +17,7 @@ give identical files).  The search page starts Pagefind's default UI from
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -67,6 +69,16 @@ def index_site(site: Path) -> list[str]:
     bundle = site / BUNDLE_DIR
     for name in UNUSED:
         (bundle / name).unlink(missing_ok=True)
+    _sort_entry(bundle / "pagefind-entry.json")
     if not any(bundle.glob("pagefind.*.pf_meta")):
         raise BuildError("search index: pagefind wrote no index (no page to index?)")
     return sorted(p.relative_to(site).as_posix() for p in bundle.rglob("*") if p.is_file())
+
+
+def _sort_entry(path: Path) -> None:
+    """Pagefind lists the languages of its entry file in no fixed order; sorted, the same
+    pages always give the same bytes.  (Readers of the file do not depend on the order.)"""
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")),
+                        encoding="utf-8")

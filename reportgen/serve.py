@@ -2,7 +2,8 @@
 
 A :class:`SiteServer` serves the output folder over HTTP (by default on 127.0.0.1 only),
 watches the content and template folders, rebuilds incrementally when a file changes, and
-tells open pages to reload.  Reloading works by adding one small script of the server's
+tells open pages to reload.  A missing address gets the site's 404 page, with status
+404, as on a web host; folders are never listed.  Reloading works by adding one small script of the server's
 own to each HTML page as it is served (the files on disk are never changed); the script
 asks the server for the build number every second and reloads when it changes.  Search
 (which needs HTTP) works here too.
@@ -16,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 RELOAD_PATH = "/__reportgen__/"
 RELOAD_SCRIPT = b"""// Added by `reportgen serve` only: reload this page when the site is rebuilt.
@@ -65,17 +67,39 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 return self._send(RELOAD_SCRIPT, "text/javascript")
             return self.send_error(404)
         path = Path(self.translate_path(self.path))
+        address = urlsplit(self.path)
         if path.is_dir():
+            if not address.path.endswith("/"):  # relative links need the slash
+                self.send_response(301)
+                self.send_header("Location", urlunsplit(address._replace(path=address.path + "/")))
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
             path = path / "index.html"
-        if path.suffix == ".html" and path.is_file():
-            html = path.read_bytes()
-            tag = b'<script src="/__reportgen__/reload.js" defer></script>'
-            html = html.replace(b"</body>", tag + b"\n</body>", 1)
-            return self._send(html, "text/html; charset=utf-8")
+        if not path.is_file():
+            return self._not_found(address.path)
+        if path.suffix == ".html":
+            return self._send_page(path)
         return super().do_GET()
 
-    def _send(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
+    def _send_page(self, path: Path, status: int = 200) -> None:
+        html = path.read_bytes()
+        tag = b'<script src="/__reportgen__/reload.js" defer></script>'
+        html = html.replace(b"</body>", tag + b"\n</body>", 1)
+        self._send(html, "text/html; charset=utf-8", status)
+
+    def _not_found(self, address: str) -> None:
+        """A missing address: the site's 404 page (the English one under /en/), as a
+        web host would show it; a directory is never listed."""
+        root = Path(self.directory)
+        page = root / "en" / "404.html" if address.startswith("/en/") else root / "404.html"
+        if not page.is_file():
+            page = root / "404.html"
+        if page.is_file():
+            return self._send_page(page, 404)
+        return self.send_error(404)
+
+    def _send(self, body: bytes, content_type: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")

@@ -159,6 +159,37 @@ def test_search_finds_a_region_and_a_figure(server, open_page):
     assert not errors(messages), messages  # no CSP violation, no missing file
 
 
+def test_english_search_finds_english_pages(server, open_page):
+    page, messages = open_page(server + "en/cari/?q=Parepare")
+    results = _results(page)
+    assert ("/en/regions/parepare/index.html", "Parepare City") in results, results
+    assert all(href.startswith("/en/") for href, _ in results), results
+    assert not errors(messages), messages
+
+
+@pytest.mark.parametrize("name", ["overview", "chart-region", "program", "source"])
+def test_language_switch_leads_to_the_same_page(server, open_page, name):
+    page, messages = open_page(server + PAGES[name])
+    assert page.evaluate("() => document.documentElement.lang") == "id"
+    page.click("nav.languages a[hreflang='en']")
+    page.wait_for_load_state()
+    assert page.url == server + "en/" + PAGES[name]
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    assert page.locator("nav.languages [aria-current]").inner_text() == "English"
+    page.click("nav.languages a[hreflang='id']")
+    page.wait_for_load_state()
+    assert page.url == server + PAGES[name]
+    assert not errors(messages), messages
+
+
+def test_english_chart_renders_with_english_numbers(server, open_page):
+    page, messages = open_page(server + "en/" + PAGES["chart-region"])
+    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
+    text = page.locator("figure.chart.is-live .chart-live svg").first.text_content()
+    assert "1,000" in text or "2,000" in text, text[:500]
+    assert not errors(messages), messages
+
+
 def test_search_page_opened_from_disk_says_it_needs_a_web_server(real_site, open_page):
     page, _ = open_page((real_site / "cari" / "index.html").as_uri())
     message = page.locator("#search-offline")
@@ -171,8 +202,10 @@ def test_search_page_opened_from_disk_says_it_needs_a_web_server(real_site, open
 
 @pytest.mark.parametrize("name", ["overview", "region", "program", "source", "search"])
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_axe_finds_no_serious_or_critical_problem(server, open_page, axe_script, name, dark):
-    path = PAGES.get(name, "cari/?q=Parepare")
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_axe_finds_no_serious_or_critical_problem(server, open_page, axe_script, name, dark,
+                                                  lang):
+    path = ("" if lang == "id" else "en/") + PAGES.get(name, "cari/?q=Parepare")
     page, _ = open_page(server + path, dark=dark, bypass_csp=True)  # axe runs inline
     if name == "search":
         _results(page)
@@ -185,8 +218,9 @@ def test_axe_finds_no_serious_or_critical_problem(server, open_page, axe_script,
 
 
 @pytest.mark.parametrize("name", ["overview", "region", "chart-region", "program", "source"])
-def test_nothing_scrolls_sideways_at_360_px(server, open_page, name):
-    page, _ = open_page(server + PAGES[name], width=360)
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_nothing_scrolls_sideways_at_360_px(server, open_page, name, lang):
+    page, _ = open_page(server + ("" if lang == "id" else "en/") + PAGES[name], width=360)
     page.wait_for_load_state("networkidle")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 360, f"{PAGES[name]} is {width} px wide"
@@ -210,11 +244,12 @@ def test_skip_link_is_shown_on_focus_and_leads_to_the_content(server, open_page)
 def test_screenshots_for_review(server, open_page, name, width):
     """Written to /tmp/reportgen-screenshots/ for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for dark in (False, True):
-        page, _ = open_page(server + PAGES[name], width=width, dark=dark)
+    for dark, lang in ((False, "id"), (True, "id"), (False, "en")):
+        page, _ = open_page(server + ("" if lang == "id" else "en/") + PAGES[name], width=width,
+                            dark=dark)
         page.wait_for_load_state("networkidle")
         if width >= 1280 and name == "chart-region":
             page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
-        out = SCREENSHOTS / f"{name}-{width}{'-dark' if dark else ''}.png"
+        out = SCREENSHOTS / f"{name}-{width}{'-dark' if dark else ''}-{lang}.png"
         page.screenshot(path=str(out), full_page=True)
         assert out.stat().st_size > 10_000

@@ -207,4 +207,4 @@ def test_program_chart_compares_provinces_only_beyond_forty_regions(content):
         many.append(dataclasses.replace(fact, id=f"f{i}", region=region))
     chart = program_chart(content.programs["jkk"], many)[0]
     assert sorted(f.region.id for f in chart.facts) == ["r0", "r1", "r2"]
-    assert chart.title.endswith("(provinsi)")
+    assert chart.title.endswith("perbandingan antarprovinsi")

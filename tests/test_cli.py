@@ -19,7 +19,7 @@ def build(content: Path, out: Path, templates: Path = TEMPLATES):
 def test_build_succeeds_and_reports_counts(tmp_path):
     result = build(MINIMAL, tmp_path / "site")
     assert result.exit_code == 0
-    assert "Built 12 pages, 4 charts, 3 facts" in result.stdout
+    assert "Built 24 pages, 8 charts, 3 facts" in result.stdout
     assert (tmp_path / "site" / "regions" / "kota-contoh" / "index.html").is_file()
     assert (tmp_path / "site" / "static" / "vendor" / "vega-bundle.js").stat().st_size > 100_000
 

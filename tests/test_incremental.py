@@ -160,5 +160,5 @@ def test_parallel_rendering_gives_the_same_site(project):
                                str(root / name), workers], capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
-        assert done.stdout.strip() == "12"
+        assert done.stdout.strip() == "24"  # 12 pages in each language
     assert all_files(root / "parallel") == all_files(root / "serial")

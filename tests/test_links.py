@@ -69,7 +69,7 @@ def broken_references(site: Path) -> list[str]:
             if parts.path.startswith("/"):
                 # Only the 404 page links from the root (a server shows it at any depth);
                 # every other page must work when opened from disk.
-                if rel != "404.html" or not parts.path.startswith(base):
+                if rel not in ("404.html", "en/404.html") or not parts.path.startswith(base):
                     problems.append(f"{rel}: {url!r} is not relative")
                     continue
                 target = (site / unquote(parts.path[len(base):])).resolve()

@@ -35,11 +35,14 @@ def json_ld(text: str) -> dict:
 
 def test_search_index_covers_the_pages_of_figures_only(minimal_site):
     entry = json.loads(html(minimal_site, "pagefind/pagefind-entry.json"))
-    assert list(entry["languages"]) == ["id"]  # the pages' lang="id"
+    assert list(entry["languages"]) == ["en", "id"]  # an index per lang="..." of the pages
     indexed = [p for p in minimal_site.rglob("index.html")
                if "data-pagefind-body" in p.read_text(encoding="utf-8")]
-    assert entry["languages"]["id"]["page_count"] == len(indexed)
+    english = [p for p in indexed if p.relative_to(minimal_site).parts[0] == "en"]
+    assert entry["languages"]["id"]["page_count"] == len(indexed) - len(english)
+    assert entry["languages"]["en"]["page_count"] == len(english) == len(indexed) / 2
     names = {p.relative_to(minimal_site).as_posix() for p in indexed}
+    assert "en/regions/kota-contoh/index.html" in names
     assert {"index.html", "regions/kota-contoh/index.html", "programs/jkk/index.html",
             "sources/warta-2024/index.html", "tentang/index.html"} <= names
     assert not {"cari/index.html", "sources/index.html"} & names

@@ -51,3 +51,41 @@ def test_serve_builds_serves_and_rebuilds_on_change(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_missing_addresses_get_the_404_page_of_their_language(tmp_path):
+    import threading
+    import urllib.error
+
+    from reportgen.serve import SiteServer
+
+    site = tmp_path / "site"
+    for path, text in {"index.html": "home", "404.html": "tidak ditemukan",
+                       "en/404.html": "not found", "regions/x/index.html": "region",
+                       "static/style.css": "body{}"}.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(f"<html><body>{text}</body></html>")
+    server = SiteServer(site, [], rebuild=lambda: False, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        def status_and_body(path: str) -> tuple[int, str]:
+            try:
+                with urllib.request.urlopen(server.address + path, timeout=5) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        assert status_and_body("nowhere/")[0] == 404
+        code, body = status_and_body("nowhere/index.html")
+        assert code == 404 and "tidak ditemukan" in body and "reload.js" in body
+        code, body = status_and_body("en/nowhere/")
+        assert code == 404 and "not found" in body
+        code, body = status_and_body("static/")  # a folder without index.html: not listed
+        assert code == 404 and "style.css" not in body
+        code, body = status_and_body("regions/x")  # redirected to regions/x/, then served
+        assert code == 200 and "region" in body
+        assert status_and_body("static/style.css") == (200, "<html><body>body{}</body></html>")
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
