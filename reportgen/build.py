@@ -1,10 +1,10 @@
 """The build, stage by stage: load -> validate -> plan pages -> charts -> render -> write.
 
 :func:`build_site` reads like a table of contents of the build.  All content is loaded and
-validated before anything is written; pages are rendered into memory as ``{path: bytes}``
-(in parallel across cores when there are many) and written to a fresh folder beside the
-target, which replaces the old site only when everything succeeded: a failed build leaves
-the previous site untouched.
+validated before anything is written; pages are rendered (in parallel across cores when
+there are many) and written as they come into a fresh folder beside the target
+(:class:`SiteFiles`), which replaces the old site only when everything succeeded: a failed
+build leaves the previous site untouched.
 
 Rebuilds are incremental: :mod:`reportgen.buildstate` remembers what the last build of
 an output folder was made from.  When only facts changed, only the pages that show a
@@ -67,18 +67,77 @@ class BuildResult:
 
 
 class SiteFiles:
-    """The output in memory; refuses to write the same path twice or outside the site."""
+    """The new site, written file by file into a staging folder beside *out_dir* as the
+    build makes it (a national site does not fit in memory), and swapped in by
+    :meth:`publish` only when everything succeeded.  Refuses to write the same path
+    twice or anywhere outside the staging folder.  Use it as a context manager: if the
+    build fails, the staging folder is removed and the previous site stays as it was."""
 
-    def __init__(self):
-        self.files: dict[str, bytes] = {}
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir.resolve()
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover_interrupted(self.out_dir)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-",
+                                             dir=self.out_dir.parent)).resolve()
+        self.sizes: dict[str, int] = {}  # path -> bytes written
+
+    def __enter__(self) -> "SiteFiles":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.discard()
 
     def add(self, path: str, data: str | bytes) -> None:
         pure = PurePosixPath(path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts:
             raise BuildError(f"refusing to write outside the site: {path!r}")
-        if path in self.files:
+        if path in self.sizes:
             raise BuildError(f"two outputs for the same path: {path}")
-        self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
+        target = self._target(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        target.write_bytes(data)
+        self.sizes[path] = len(data)
+
+    def _target(self, path: str) -> Path:
+        """Where *path* goes; refused if a link or anything else would lead outside."""
+        target = (self.staging / path).resolve()
+        if self.staging not in target.parents:
+            raise BuildError(f"refusing to write outside the site: {path!r}")
+        return target
+
+    def publish(self, carry_over: set[str] = frozenset(),
+                before_swap: Callable[[Path], None] | None = None) -> None:
+        """Complete the staging folder and swap it in.  Paths in *carry_over* not written
+        by this build are taken from the current site (hard-linked where possible).
+        *before_swap* is called with the staging folder once everything is there (the
+        search index is made there); if it raises, the previous site stays as it was."""
+        out_dir, staging, old = self.out_dir, self.staging, None
+        try:
+            for path in sorted(carry_over - self.sizes.keys()):
+                source, target = out_dir / path, self._target(path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+            if before_swap is not None:
+                before_swap(staging)
+            if out_dir.exists():
+                old = out_dir.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
+                out_dir.rename(old)
+            staging.rename(out_dir)
+        except BaseException:
+            if old is not None and old.exists() and not out_dir.exists():
+                old.rename(out_dir)  # interrupted between the two renames: put the site back
+            self.discard()
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 class Timings(dict):
@@ -187,46 +246,6 @@ def copy_static(templates_dir: Path, files: SiteFiles) -> None:
 
 # --- Writing ----------------------------------------------------------------------------
 
-def write_site(files: SiteFiles, out_dir: Path, carry_over: set[str] = frozenset(),
-               before_swap: Callable[[Path], None] | None = None) -> None:
-    """Write into a new folder beside *out_dir*, then swap it in.  Paths in *carry_over*
-    are taken from the current *out_dir* (hard-linked where possible).  *before_swap* is
-    called with the staging folder once everything is written (the search index is made
-    there); if it raises, the previous site stays as it was."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    recover_interrupted(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    old = None
-    try:
-        for path in sorted(carry_over - files.files.keys()):
-            source, target = out_dir / path, staging / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
-        for path, data in sorted(files.files.items()):
-            target = (staging / path).resolve()
-            if staging not in target.parents:
-                raise BuildError(f"refusing to write outside the site: {path!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if before_swap is not None:
-            before_swap(staging)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
-            out_dir.rename(old)
-        staging.rename(out_dir)
-    except BaseException:
-        if old is not None and old.exists() and not out_dir.exists():
-            old.rename(out_dir)  # interrupted between the two renames: put the site back
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def recover_interrupted(out_dir: Path) -> None:
     """Clean up after a build that was killed: restore a site left aside mid-swap, remove
     half-written staging folders."""
@@ -313,28 +332,27 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         result.files = len(previous.files)
         return result
 
-    files = SiteFiles()
-    job = _RenderJob(content, pages, templates_dir, cache_dir)
-    indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
-    with timings.stage("render pages and charts"):
-        chart_seconds = render_pages(job, indexes, files, workers, progress)
-    timings["charts (within render)"] = chart_seconds
-    result.rendered = len(indexes)
-    result.charts = sum(1 for path in files.files if path.endswith(".svg"))
+    with SiteFiles(out_dir) as files:
+        job = _RenderJob(content, pages, templates_dir, cache_dir)
+        indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
+        with timings.stage("render and write pages and charts"):
+            chart_seconds = render_pages(job, indexes, files, workers, progress)
+        timings["charts (within render)"] = chart_seconds
+        result.rendered = len(indexes)
+        result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))
 
-    with timings.stage("data and assets"):
-        copy_static(templates_dir, files)
-        files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
-        files.add("data/facts.json", facts_json(content))
-        files.add("data/facts.csv", facts_csv(content))
-        files.add("sitemap.xml", sitemap_xml(content, pages))
-    if pdf:
-        with timings.stage("pdf"):
-            from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
+        with timings.stage("data and assets"):
+            copy_static(templates_dir, files)
+            files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
+            files.add("data/facts.json", facts_json(content))
+            files.add("data/facts.csv", facts_csv(content))
+            files.add("sitemap.xml", sitemap_xml(content, pages))
+        if pdf:
+            with timings.stage("pdf"):
+                from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
 
-            files.add(PDF_PATH, render_pdf(content, templates_dir, VegaRenderer(cache_dir)))
+                files.add(PDF_PATH, render_pdf(content, templates_dir, VegaRenderer(cache_dir)))
 
-    with timings.stage("write"):
         carry = set()
         if mode == "incremental":
             kept_pages = {p.out_path for p in pages} - to_render
@@ -343,11 +361,12 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         search_files: list[str] = []
 
         def index(staging: Path) -> None:
-            with timings.stage("search index (in write)"):
+            with timings.stage("search index"):
                 search_files.extend(index_site(staging))
 
-        write_site(files, out_dir, carry, before_swap=index)
-        result.files = len(files.files.keys() | carry) + len(search_files)
+        with timings.stage("carry over and swap in"):
+            files.publish(carry, before_swap=index)
+        result.files = len(files.sizes.keys() | carry) + len(search_files)
         if cache_dir:
             state = BuildState.make(digest, prints, pages, disagreeing, out_dir)
             state.all_inputs = everything

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build import SiteFiles, build_site, write_site
+from reportgen.build import SiteFiles, build_site
 from reportgen.errors import BuildError
 from reportgen.meta import newest_date
 from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
@@ -90,15 +90,14 @@ def test_a_failing_index_leaves_the_previous_site(tmp_path):
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("old")
-    files = SiteFiles()
-    files.add("index.html", "new")
-
     def fail(staging: Path) -> None:
         assert (staging / "index.html").read_text() == "new"
         raise BuildError("search index: pagefind failed")
 
     with pytest.raises(BuildError):
-        write_site(files, out, before_swap=fail)
+        with SiteFiles(out) as files:
+            files.add("index.html", "new")
+            files.publish(before_swap=fail)
     assert (out / "index.html").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 

@@ -484,19 +484,22 @@ def test_page_file_names_must_be_slugs(copy_fixture):
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../x", "a/..", "", ".",
                                   "../site.new/index.html", "//x"])
-def test_site_files_refuse_paths_outside_the_site(path):
+def test_site_files_refuse_paths_outside_the_site(path, tmp_path):
     with pytest.raises(BuildError, match="refusing to write outside the site"):
-        SiteFiles().add(path, b"x")
+        with SiteFiles(tmp_path / "site") as files:
+            files.add(path, b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the staging folder is gone
 
 
-def test_write_site_refuses_a_path_that_escapes_the_staging_folder(tmp_path):
-    from reportgen.build import write_site
-
-    files = SiteFiles()
-    files.files["../escaped.txt"] = b"x"  # past add()'s own check
-    with pytest.raises(BuildError, match="outside the site"):
-        write_site(files, tmp_path / "site")
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+def test_site_files_refuse_a_path_that_a_link_leads_outside(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with pytest.raises(BuildError, match="refusing to write outside the site"):
+        with SiteFiles(tmp_path / "site") as files:
+            (files.staging / "link").symlink_to(outside, target_is_directory=True)
+            files.add("link/escaped.txt", b"x")
+    assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outside"]
 
 
 def timed_check(content: Path):
