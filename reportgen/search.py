@@ -1,12 +1,14 @@
 """Full-text search: a Pagefind index of the built pages, in ``pagefind/`` of the site.
 
 Pagefind (the binary shipped by the ``pagefind-bin`` package) reads the HTML pages of the
-staging folder just before it is swapped in (see :meth:`reportgen.build.SiteFiles.publish`), so
-the index always matches the pages beside it, carried-over pages included.  Only the
+staging folder just before it is swapped in (see :meth:`reportgen.build.SiteFiles.publish`),
+so the index always matches the pages beside it, carried-over pages included.  Only the
 element marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind
 is in :data:`SEARCHABLE_KINDS` (figures and prose), not the search page, the 404 page or
-the list of sources.  Pagefind keeps one index per page language (``lang="id"``, ``lang="en"``), and its
-UI searches the index of the search page's language.
+the list of sources.  A page's list of quoted sentences is indexed on source pages only,
+where each quote stands with its figures, not again on every page that cites it.
+Pagefind keeps one index per page language (``lang="id"``, ``lang="en"``), and its UI
+searches the index of the search page's language.
 
 The index is rebuilt every time pages are written: on the seed content it takes about a
 tenth of a second.  Its bytes depend only on the pages (checked by the tests: two builds
