@@ -107,23 +107,22 @@ class SiteFiles:
             raise BuildError(f"refusing to write outside the site: {path!r}")
         return target
 
-    def publish(self, carry_over: set[str] = frozenset(),
-                before_swap: Callable[[Path], None] | None = None) -> None:
-        """Complete the staging folder and swap it in.  Paths in *carry_over* not written
-        by this build are taken from the current site (hard-linked where possible).
-        *before_swap* is called with the staging folder once everything is there (the
-        search index is made there); if it raises, the previous site stays as it was."""
+    def carry_over(self, paths: set[str]) -> None:
+        """Take *paths* not written by this build from the current site (hard-linked
+        where possible): the pages an incremental build did not need to render."""
+        for path in sorted(paths - self.sizes.keys()):
+            source, target = self.out_dir / path, self._target(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+
+    def publish(self) -> None:
+        """Swap the staging folder in for the current site; if this is interrupted, the
+        previous site is put back."""
         out_dir, staging, old = self.out_dir, self.staging, None
         try:
-            for path in sorted(carry_over - self.sizes.keys()):
-                source, target = out_dir / path, self._target(path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(source, target)
-                except OSError:
-                    shutil.copy2(source, target)
-            if before_swap is not None:
-                before_swap(staging)
             if out_dir.exists():
                 old = out_dir.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
                 out_dir.rename(old)
@@ -198,16 +197,20 @@ def _render_in_worker(indexes: list[int]) -> list[tuple[list[tuple[str, bytes]],
     return [_JOB.render(i) for i in indexes]
 
 
+def can_fork() -> bool:
+    """Whether worker processes may fork from this one: only while vl-convert's runtime
+    (which runs threads) has not been started here.  A long-running process (serve, the
+    tests) renders in place."""
+    return not runtime_started() and "fork" in multiprocessing.get_all_start_methods()
+
+
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
                  progress: Progress | None) -> float:
     """Render the chosen pages into *files*; returns the seconds spent on charts."""
     global _JOB
     chart_seconds = 0.0
     done = 0
-    # Forking is safe only while vl-convert's runtime (which runs threads) has not been
-    # started in this process; a long-running process (serve, tests) renders in place.
-    if workers < 2 or len(indexes) < PARALLEL_FROM or runtime_started() or "fork" not in \
-            multiprocessing.get_all_start_methods():
+    if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
         for index in indexes:
             outputs, seconds = job.render(index)
             chart_seconds += seconds
@@ -234,6 +237,60 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     finally:
         _JOB = None
     return chart_seconds
+
+
+# --- The printed report -------------------------------------------------------------------
+
+class PdfReport:
+    """``report.pdf``, made while the pages render: WeasyPrint lays the report out on one
+    core for most of a large build, so it runs in a process of its own, forked (like the
+    page workers) before anything here starts vl-convert.  Where forking is not safe it
+    is made in place when :meth:`result` is asked for."""
+
+    def __init__(self, content: Content, templates_dir: Path, cache_dir: Path | None):
+        self.content, self.templates_dir, self.cache_dir = content, templates_dir, cache_dir
+        self.pool = self.pending = None
+        self.seconds = 0.0  # time spent making the PDF, wherever it was made
+
+    def start(self) -> None:
+        global _PDF
+        if not can_fork():
+            return
+        _PDF = self
+        try:
+            self.pool = multiprocessing.get_context("fork").Pool(1)
+        finally:
+            _PDF = None
+        self.pending = self.pool.apply_async(_make_pdf_in_worker)
+
+    def make(self) -> tuple[bytes, float]:
+        """(the PDF, seconds it took)."""
+        from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
+
+        started = time.perf_counter()
+        data = render_pdf(self.content, self.templates_dir, VegaRenderer(self.cache_dir))
+        return data, time.perf_counter() - started
+
+    def result(self) -> bytes:
+        """The PDF, waiting for its process if it is still at work; its errors raised here."""
+        if self.pending is None:
+            data, self.seconds = self.make()
+        else:
+            data, self.seconds = self.pending.get()
+        return data
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+_PDF: PdfReport | None = None
+
+
+def _make_pdf_in_worker() -> tuple[bytes, float]:
+    return _PDF.make()
 
 
 def copy_static(templates_dir: Path, files: SiteFiles) -> None:
@@ -332,7 +389,10 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         result.files = len(previous.files)
         return result
 
-    with SiteFiles(out_dir) as files:
+    report = PdfReport(content, templates_dir, cache_dir) if pdf else None
+    with SiteFiles(out_dir) as files, _closing(report):
+        if report:
+            report.start()
         job = _RenderJob(content, pages, templates_dir, cache_dir)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
@@ -347,25 +407,23 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             files.add("data/facts.json", facts_json(content))
             files.add("data/facts.csv", facts_csv(content))
             files.add("sitemap.xml", sitemap_xml(content, pages))
-        if pdf:
-            with timings.stage("pdf"):
-                from .pdf import render_pdf  # WeasyPrint is heavy: imported only when asked for
-
-                files.add(PDF_PATH, render_pdf(content, templates_dir, VegaRenderer(cache_dir)))
 
         carry = set()
         if mode == "incremental":
             kept_pages = {p.out_path for p in pages} - to_render
             carry = {path for path in previous.files
                      if path in kept_pages or _belongs_to(path, kept_pages)}
-        search_files: list[str] = []
-
-        def index(staging: Path) -> None:
-            with timings.stage("search index"):
-                search_files.extend(index_site(staging))
-
-        with timings.stage("carry over and swap in"):
-            files.publish(carry, before_swap=index)
+        with timings.stage("carry over unchanged pages"):
+            files.carry_over(carry)
+        with timings.stage("search index"):
+            search_files = index_site(files.staging)
+        if report:
+            with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
+                files.add(PDF_PATH, report.result())
+            if report.pending:
+                timings["pdf (within, alongside the pages)"] = report.seconds
+        with timings.stage("swap in"):
+            files.publish()
         result.files = len(files.sizes.keys() | carry) + len(search_files)
         if cache_dir:
             state = BuildState.make(digest, prints, pages, disagreeing, out_dir)
@@ -373,6 +431,16 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
             save_state(cache_dir, out_dir, state)
     return result
+
+
+@contextmanager
+def _closing(report: PdfReport | None):
+    """Stops the PDF's process however the build ends."""
+    try:
+        yield
+    finally:
+        if report:
+            report.close()
 
 
 def _belongs_to(path: str, page_paths: set[str]) -> bool:

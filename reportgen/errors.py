@@ -102,6 +102,9 @@ class ContentError(ReportgenError):
         errors = sum(1 for p in self.problems if p.severity == "error")
         super().__init__(f"{errors} problem(s) in the content")
 
+    def __reduce__(self):  # raised in a worker process, it reaches the build whole
+        return type(self), (self.problems,)
+
 
 class BuildError(ReportgenError):
     """The build failed for a reason other than content (templates, output folder)."""

@@ -22,6 +22,9 @@ bibliography entry gives the publisher, the title (or "tanpa judul"), the date a
 URL (or that it is unknown), then every sentence quoted from that article, each with the
 figures it states and the page of each; a marker links to its own quoted sentence.
 
+Large content (more than :data:`LARGE_REPORT` figures) is printed in a compact form that
+keeps all of this but is denser and far quicker to lay out: see :data:`LARGE_REPORT`.
+
 Charts are vector graphics: vl-convert's SVG, made from the site's spec with the report's
 font (DejaVu Sans, so labels are measured as they are drawn) and without the title drawn
 inside (the caption gives it, with the sources' numbers), embedded as ``data:`` URIs.
@@ -37,11 +40,14 @@ from __future__ import annotations
 
 import base64
 import datetime
+import gc
 import hashlib
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup, escape
 
 from .charts import Chart, format_source_date
 from .crosscheck import disagreement_map
@@ -57,14 +63,31 @@ LANGUAGE = "id"
 FONT = "DejaVu Sans"
 MAX_BOOKMARK_LEVEL = 6
 LARGE_REPORT = 1000
-"""Content with more figures than this is printed in its compact form: the program
-sections give each region's latest figure per metric instead of every figure, the regions
-have their 'figures' chart only, the bibliography lists each quote's figures without
-their pages, and no page references (target-counter()) are used outside the table of
-contents.  Each of these costs WeasyPrint a lot at thousands of figures (page references
-make it lay pages out again; a figure printed in every program it belongs to multiplies
-the longest tables), and a national report would not be readable without them anyway."""
+"""Content with more figures than this is printed in its compact form, which WeasyPrint
+lays out in a fraction of the time and which reads better at that size:
+
+- each region gives its figures in one table, a row per metric, the row's figures run on
+  in one cell ("2021 Rencana 333.726 orang[339] JKK; ...") instead of a row per figure;
+- a program section's table gives what its chart draws: each compared region's latest
+  figures per metric (the provinces only, at national scale); every figure, with its
+  programs, is in its region's section;
+- the bibliography runs each source's quotes on in one paragraph; a marker links to the
+  source's entry rather than to its quote;
+- only the country's 'figures' chart and each program's chart are printed, their panels
+  in two columns so that they fit a page, their captions giving the sources' numbers;
+- no page references (target-counter()) outside the table of contents.
+
+What costs WeasyPrint time is the number of boxes (every table cell, every inline element
+such as a marker's link), the lines of text, and the text inside charts; page references
+make it lay pages out again."""
 COMPACT_CHARTS = ("figures",)
+"""The region chart printed in a compact report (each program keeps its chart)."""
+CHARTED_KINDS = ("country",)
+"""In a compact report, the regions whose 'figures' chart is printed (every region's
+charts are on its page of the site).  A chart costs WeasyPrint about as much to draw as
+two pages of text."""
+COMPACT_CHART_COLUMNS = 2
+COMPACT_PANEL_WIDTH = 250
 
 
 # --- Citations: one number per source -------------------------------------------------
@@ -162,12 +185,22 @@ class Figure:
 
 
 @dataclass
+class FactRow:
+    """A row of a compact table: a heading (a metric, or a region) and its figures, which
+    the row gives one after another, each with its period, status and markers."""
+
+    label: str
+    facts: list[Fact]
+
+
+@dataclass
 class RegionSection:
     region: Region
     page: Page
     level: int  # bookmark level: 2 for the country, 3 for a province, ...
     figures: list[Figure]
     children: list["RegionSection"] = field(default_factory=list)
+    rows: list[FactRow] = field(default_factory=list)  # compact: a row per metric
 
     @property
     def anchor(self) -> str:
@@ -187,6 +220,7 @@ class ProgramSection:
     figures: list[Figure]
     groups: list[ProgramGroup] = field(default_factory=list)
     latest_only: bool = False  # compact: each region's latest figure per metric
+    rows: list[FactRow] = field(default_factory=list)  # compact: a row per region
 
     @property
     def anchor(self) -> str:
@@ -203,32 +237,40 @@ class TocEntry:
 class _Figures:
     """Numbers the charts in document order and renders each one once."""
 
-    def __init__(self, vega: VegaRenderer, bibliography: Bibliography,
-                 only: tuple[str, ...] | None = None):
+    def __init__(self, vega: VegaRenderer, bibliography: Bibliography, compact: bool = False):
         self.vega = vega
         self.bibliography = bibliography
-        self.only = only  # compact report: only the charts of these names
+        self.compact = compact  # only COMPACT_CHARTS (and programs'), panels in two columns
         self.count = 0
 
     def make(self, page: Page, every_chart: bool = False) -> list[Figure]:
         figures = []
         for chart in page.charts:
-            if self.only is not None and not every_chart and chart.name not in self.only:
+            if self.compact and not every_chart and chart.name not in COMPACT_CHARTS:
                 continue
             self.count += 1
-            svg = self.vega.svg(print_spec(chart.spec))
-            figures.append(Figure(self.count, chart, svg_data_uri(svg),
+            spec = print_spec(chart.spec, columns=COMPACT_CHART_COLUMNS if self.compact else 1)
+            figures.append(Figure(self.count, chart, svg_data_uri(self.vega.svg(spec)),
                                   self.bibliography.for_chart(chart)))
         return figures
 
 
-def print_spec(spec: dict) -> dict:
+def print_spec(spec: dict, columns: int = 1) -> dict:
     """The site's chart spec for print: in the report's font, so that vl-convert measures
     the labels in the font they are drawn in (measured as its generic sans-serif, DejaVu's
     wider labels run past the edges of the image), and without the title and sources
-    drawn inside the chart, which the figure's caption gives with their citation numbers."""
+    drawn inside the chart, which the figure's caption gives with their citation numbers.
+
+    With *columns* > 1 (a compact report), a chart of a panel per metric puts its panels
+    side by side in that many columns, each narrower, so that a region's or a program's
+    chart of ten metrics fits on one page instead of running off its foot."""
     printed = {key: value for key, value in spec.items() if key != "title"}
     printed["config"] = {**spec.get("config", {}), "font": FONT}
+    row = spec.get("facet", {}).get("row") if isinstance(spec.get("facet"), dict) else None
+    if columns > 1 and row is not None:
+        printed["facet"] = row
+        printed["columns"] = columns
+        printed["spec"] = {**spec["spec"], "width": COMPACT_PANEL_WIDTH}
     return printed
 
 
@@ -237,14 +279,20 @@ def svg_data_uri(svg: str) -> str:
 
 
 def region_tree(content: Content, region_pages: dict[str, Page], figures: _Figures,
-                ) -> list[RegionSection]:
-    """Every region once: the roots (the country), then their children, depth first."""
+                compact: bool = False) -> list[RegionSection]:
+    """Every region once: the roots (the country), then their children, depth first.
+    A compact report gives each region its figures as a row per metric, and prints the
+    country's chart only."""
     seen: set[str] = set()
 
     def section(region: Region, level: int) -> RegionSection:
         seen.add(region.id)
         page = region_pages[region.id]
-        node = RegionSection(region, page, min(level, MAX_BOOKMARK_LEVEL), figures.make(page))
+        charted = not compact or region.kind in CHARTED_KINDS
+        node = RegionSection(region, page, min(level, MAX_BOOKMARK_LEVEL),
+                             figures.make(page) if charted else [])
+        if compact:
+            node.rows = metric_rows(content, page.facts)
         node.children = [section(child, level + 1) for child in content.children(region)
                          if child.id not in seen]
         return node
@@ -254,6 +302,17 @@ def region_tree(content: Content, region_pages: dict[str, Page], figures: _Figur
     # still gets its section: every region is in the report.
     roots += [section(r, 2) for r in content.regions.values() if r.id not in seen]
     return roots
+
+
+def metric_rows(content: Content, facts: list[Fact]) -> list[FactRow]:
+    """A region's figures as a row per metric (in the metrics' order), each row's figures
+    by period, then status."""
+    by_metric: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_metric.setdefault(fact.metric.id, []).append(fact)
+    return [FactRow(metric.label, sorted(by_metric[metric.id], key=lambda f: (
+        f.period.sort_key, f.status, f.id))) for metric in content.metrics.values()
+        if metric.id in by_metric]
 
 
 def latest_per_metric(facts: list[Fact]) -> list[Fact]:
@@ -267,10 +326,13 @@ def latest_per_metric(facts: list[Fact]) -> list[Fact]:
 
 
 def program_sections(content: Content, pages: list[Page], figures: _Figures,
-                     compact: bool) -> list[ProgramSection]:
+                     compact: bool, region_order: dict[str, int] | None = None,
+                     ) -> list[ProgramSection]:
     """A section per program: its chart and its figures by metric; at scale (*compact*)
-    each region's latest figure per metric, from every page the program has."""
+    the figures its chart draws (each compared region's latest), as a row per region in
+    the order of the region sections."""
     sections = []
+    order = region_order or {}
     for program in content.programs.values():
         mine = [p for p in pages if p.kind == "program" and p.extra["program"].id == program.id]
         index = next((p for p in mine if "part_of" not in p.extra), mine[0])
@@ -290,9 +352,27 @@ def program_sections(content: Content, pages: list[Page], figures: _Figures,
                     facts = latest_per_metric(facts)
                 if facts:
                     groups.append(ProgramGroup(metric.label, facts))
-        sections.append(ProgramSection(program, index, figures.make(index, every_chart=True),
-                                       groups, compact))
+        section = ProgramSection(program, index, figures.make(index, every_chart=True),
+                                 groups, compact)
+        if compact:  # the figures its chart draws
+            section.rows = region_rows(content, [f for figure in section.figures
+                                                 for f in figure.chart.facts], order)
+        sections.append(section)
     return sections
+
+
+def region_rows(content: Content, facts: list[Fact], order: dict[str, int]) -> list[FactRow]:
+    """A program's figures as a row per region (in *order*, then by name), each row's
+    figures by metric, then period and status."""
+    metrics = {metric_id: i for i, metric_id in enumerate(content.metrics)}
+    by_region: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_region.setdefault(fact.region.id, []).append(fact)
+    regions = sorted(by_region, key=lambda r: (order.get(r, len(order)),
+                                               content.regions[r].name, r))
+    return [FactRow(content.regions[r].name, sorted(by_region[r], key=lambda f: (
+        metrics.get(f.metric.id, len(metrics)), f.period.sort_key, f.status, f.id)))
+        for r in regions]
 
 
 def _walk(sections: list[RegionSection]):
@@ -353,18 +433,39 @@ def document_date(content: Content) -> str:
 
 # --- Rendering -------------------------------------------------------------------------
 
-def report_html(content: Content, templates_dir: Path, vega: VegaRenderer) -> str:
-    """The print edition as one HTML document (what WeasyPrint lays out)."""
+WORD_JOINER = "\u2060"
+
+
+def no_break(text: str) -> Markup:
+    """*text* escaped, kept on one line: no-break spaces, and a word joiner after each
+    slash and dash ("kampung/desa", "1.500–2.000") and at the end, so that a figure does
+    not break from its markers either."""
+    escaped = str(escape(text)).replace(" ", "\u00a0")
+    for mark in "/–-":
+        escaped = escaped.replace(mark, mark + WORD_JOINER)
+    return Markup(escaped + WORD_JOINER)
+
+
+def is_large(content: Content) -> bool:
+    """Whether *content* is printed in the compact form (see LARGE_REPORT)."""
+    return len(content.facts) > LARGE_REPORT
+
+
+def report_html(content: Content, templates_dir: Path, vega: VegaRenderer,
+                compact: bool | None = None) -> str:
+    """The print edition as one HTML document (what WeasyPrint lays out); *compact*
+    None means: compact when the content is large."""
     env = make_environment(templates_dir)
     pages = plan_pages(content)
     overview = next(p for p in pages if p.kind == "overview")
     region_pages = {p.extra["region"].id: p for p in pages if p.kind == "region"}
-    compact = len(content.facts) > LARGE_REPORT
+    compact = is_large(content) if compact is None else compact
 
     bibliography = Bibliography(content)
-    figures = _Figures(vega, bibliography, COMPACT_CHARTS if compact else None)
-    regions = region_tree(content, region_pages, figures)
-    programs = program_sections(content, pages, figures, compact)
+    figures = _Figures(vega, bibliography, compact)
+    regions = region_tree(content, region_pages, figures, compact)
+    region_order = {node.region.id: i for i, node in enumerate(_walk(regions))}
+    programs = program_sections(content, pages, figures, compact, region_order)
     context = {
         "site": content.site,
         "content": content,
@@ -382,17 +483,20 @@ def report_html(content: Content, templates_dir: Path, vega: VegaRenderer) -> st
         "disagreeing": disagreement_map(content.facts),
         "compact": compact,
         "compact_limit": LARGE_REPORT,
+        "nbsp": no_break,
+        "word_joiner": WORD_JOINER,
     }
     return render_template(env, REPORT_TEMPLATE, lambda: context, "report.pdf")
 
 
-def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer) -> bytes:
+def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer,
+               compact: bool | None = None) -> bytes:
     """``report.pdf``: the print templates rendered by WeasyPrint, byte-identical for the
-    same content."""
+    same content; *compact* None means: compact when the content is large."""
     css_path = templates_dir / REPORT_CSS
     if not css_path.is_file():
         raise BuildError(f"{css_path}: no print stylesheet here; pass --templates DIR")
-    html = report_html(content, templates_dir, vega)
+    html = report_html(content, templates_dir, vega, compact)
 
     import weasyprint  # heavy (Pango, fontTools): imported only when a PDF is asked for
     from weasyprint.urls import URLFetcher
@@ -409,9 +513,10 @@ def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer) -> byt
             raise ValueError(f"report.pdf embeds everything; refusing to fetch {url}")
 
     fetcher = EmbeddedOnly(allowed_protocols=("data",))
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).render(
-        stylesheets=[weasyprint.CSS(string=css_path.read_text(encoding="utf-8"),
-                                    url_fetcher=fetcher)])
+    with _few_collections():
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).render(
+            stylesheets=[weasyprint.CSS(string=css_path.read_text(encoding="utf-8"),
+                                        url_fetcher=fetcher)])
     if refused:
         raise BuildError("print templates refer to outside files or hosts: "
                          + ", ".join(sorted(set(refused))))
@@ -423,4 +528,27 @@ def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer) -> byt
     metadata.generator = "reportgen"
     metadata.created = metadata.modified = created
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    return document.write_pdf(pdf_identifier=identifier, uncompressed_pdf=False)
+    with _few_collections():
+        return document.write_pdf(pdf_identifier=identifier, uncompressed_pdf=False)
+
+
+@contextmanager
+def _few_collections():
+    """Python's cyclic garbage collector, made to run rarely while WeasyPrint works.
+
+    WeasyPrint makes millions of objects (boxes, styles, text layouts) that live until the
+    PDF is written; with the default thresholds the collector runs thousands of times and
+    walks all of them, and everything the build holds, again and again: a tenth of the
+    time of a large report (about 4 s of 30 at 50 regions).  The objects alive before are
+    frozen (never walked), unless the caller froze some itself; all is restored after."""
+    thresholds = gc.get_threshold()
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if freeze:
+            gc.unfreeze()

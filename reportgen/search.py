@@ -1,7 +1,7 @@
 """Full-text search: a Pagefind index of the built pages, in ``pagefind/`` of the site.
 
 Pagefind (the binary shipped by the ``pagefind-bin`` package) reads the HTML pages of the
-staging folder just before it is swapped in (see :meth:`reportgen.build.SiteFiles.publish`),
+staging folder just before it is swapped in (see :func:`reportgen.build.build_site`),
 so the index always matches the pages beside it, carried-over pages included.  Only the
 element marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind
 is in :data:`SEARCHABLE_KINDS` (figures and prose), not the search page, the 404 page or

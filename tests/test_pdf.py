@@ -3,7 +3,9 @@ of every source, an outline of every region, charts as vector drawings, metadata
 same bytes for the same content.
 
 The minimal fixture and the real content are each built once (with ``pdf=True``) for the
-whole module.
+whole module; the real content and a small synthetic content (benchmarks/generate.py, a
+country, a province and three regencies and cities) are also printed in the compact form
+a large report gets, and every test of the report's contents runs on all four.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from reportgen.errors import BuildError
 from reportgen.model import Content
 from reportgen.numbers import describe_value, format_value
 from reportgen.pages import plan_pages
+from reportgen.pdf import CHARTED_KINDS, COMPACT_CHARTS, WORD_JOINER, no_break, print_spec
 from tests.conftest import CONTENT, DATA, ROOT, TEMPLATES
 
 MINIMAL = DATA / "minimal" / "content"
@@ -49,6 +52,7 @@ class Report:
     data: bytes
     reader: PdfReader
     pages: list[str]  # each page's text, flattened
+    compact: bool = False
 
     @property
     def text(self) -> str:
@@ -59,9 +63,12 @@ class Report:
 
     @property
     def bibliography(self) -> str:
-        """The text from the bibliography's heading to the end."""
+        """The text from the bibliography's heading to the end, without the running header
+        and page numbers (a compact bibliography's quotes run on across pages)."""
         start = self.page_of_destination("bibliography")
-        text = " ".join(self.pages[start:])
+        furniture = re.compile(re.escape(self.content.site.title) + r" Daftar pustaka"
+                               r"|Halaman \d+ dari \d+")
+        text = flat(" ".join(furniture.sub(" ", page) for page in self.pages[start:]))
         return text[text.index("Daftar pustaka"):]
 
     def page_of_destination(self, name: str) -> int:
@@ -104,21 +111,54 @@ def build_report(tmp_path_factory, content_dir: Path, name: str) -> Report:
     return Report(name, content, data, reader, [flat(p.extract_text()) for p in reader.pages])
 
 
+def render_compact(content_dir: Path) -> bytes:
+    """The PDF of *content_dir* in the compact form (as content over LARGE_REPORT gets it)."""
+    from reportgen.pdf import render_pdf
+    from reportgen.vega import VegaRenderer, default_cache_dir
+
+    content, _ = load_content(content_dir)
+    return render_pdf(content, TEMPLATES, VegaRenderer(default_cache_dir()), compact=True)
+
+
+def compact_report(tmp_path_factory, content_dir: Path, name: str) -> Report:
+    path = tmp_path_factory.mktemp(f"pdf-{name}") / "report.pdf"
+    path.write_bytes(render_compact(content_dir))
+    content, _ = load_content(content_dir)
+    reader = PdfReader(path)
+    return Report(name, content, path.read_bytes(), reader,
+                  [flat(p.extract_text()) for p in reader.pages], compact=True)
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def synthetic_content(tmp_path_factory) -> Path:
+    """A country, a province and three regencies and cities, 40 figures each (synthetic)."""
+    from benchmarks.generate import generate
+
+    folder = tmp_path_factory.mktemp("synthetic") / "content"
+    generate(folder, regions=3, facts_per_region=40)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, request):
     """Builds each project at most once for the module."""
     cache: dict[str, Report] = {}
 
     def get(name: str) -> Report:
         if name not in cache:
-            content_dir = {"minimal": MINIMAL, "real": CONTENT}[name]
-            cache[name] = build_report(tmp_path_factory, content_dir, name)
+            if name.endswith("-compact"):
+                content_dir = {"real-compact": CONTENT}.get(name) or \
+                    request.getfixturevalue("synthetic_content")
+                cache[name] = compact_report(tmp_path_factory, content_dir, name)
+            else:
+                content_dir = {"minimal": MINIMAL, "real": CONTENT}[name]
+                cache[name] = build_report(tmp_path_factory, content_dir, name)
         return cache[name]
 
     return get
 
 
-@pytest.fixture(params=["minimal", "real"])
+@pytest.fixture(params=["minimal", "real", "synthetic-compact", "real-compact"])
 def report(request, built) -> Report:
     return built(request.param)
 
@@ -233,15 +273,34 @@ def _painting_operators(page) -> set[bytes]:
     return found
 
 
+def printed_charts(report: Report):
+    """The charts the report prints, in order: every chart; in the compact form the
+    country's 'figures' chart and each program's chart."""
+    pages = plan_pages(report.content)
+    if not report.compact:
+        return [c for page in pages for c in page.charts]
+    regions = [c for p in pages if p.kind == "region" and p.extra["region"].kind in CHARTED_KINDS
+               for c in p.charts if c.name in COMPACT_CHARTS]
+    programs = [c for p in pages if p.kind == "program" and "part_of" not in p.extra
+                for c in p.charts]
+    return regions + programs
+
+
 def test_every_chart_is_a_vector_drawing_with_its_caption_and_sources(report):
     numbers = report.source_numbers()
-    charts = [c for page in plan_pages(report.content) for c in page.charts]
+    charts = printed_charts(report)
+    assert charts or not report.content.facts
     captions = FIGURE_CAPTION.findall(report.text)
     assert sorted(map(int, captions)) == list(range(1, len(charts) + 1))
     for chart in charts:
-        sources = "; ".join(f"[{numbers[s.id]}] {s.publisher}, {format_source_date(s.date)}"
-                            for s in chart.sources)
-        assert re.search(r"Gambar \d+\. " + re.escape(f"{chart.title} Sumber: {sources}."),
+        if report.compact:  # a province's chart has dozens of sources: their numbers only
+            sources = "Sumber (nomor daftar pustaka): " + " ".join(
+                f"[{numbers[s.id]}]" for s in chart.sources)
+        else:
+            sources = "Sumber: " + "; ".join(
+                f"[{numbers[s.id]}] {s.publisher}, {format_source_date(s.date)}"
+                for s in chart.sources)
+        assert re.search(r"Gambar \d+\. " + re.escape(f"{chart.title} {sources}."),
                          report.text), chart.title
     for index, text in enumerate(report.pages):
         if FIGURE_CAPTION.search(text):
@@ -252,6 +311,26 @@ def test_every_chart_is_a_vector_drawing_with_its_caption_and_sources(report):
         resources = report.reader.pages[index]["/Resources"]
         for xobject in resources.get("/XObject", {}).values():
             assert xobject.get_object().get("/Subtype") != "/Image"
+
+
+def test_headings_stay_with_what_follows_them(report):
+    """No region or program heading alone at the foot of a page: the page it is on also
+    has its chart, its table or its note that it has no figures."""
+    from reportgen.model import PROGRAM_KINDS, REGION_KINDS
+
+    def check(anchor: str, heading: str, following: tuple[str, ...]):
+        text = report.pages[report.page_of_destination(anchor)]
+        assert heading in text, (anchor, heading)
+        after = text[text.index(heading):]
+        assert any(f in after for f in following), (anchor, after[:300])
+
+    for region in report.content.regions.values():
+        check(f"region-{region.id}", f"{region.name} {REGION_KINDS[region.kind].label} ·",
+              ("Indikator", "Belum ada angka", "Gambar "))
+    for program in report.content.programs.values():
+        check(f"program-{program.id}",
+              f"{program.name} ({program.short}) {PROGRAM_KINDS[program.kind].label} ·",
+              ("Gambar ", "Periode", "Angka terbaru:", "Belum ada angka"))
 
 
 # --- Document --------------------------------------------------------------------------------
@@ -287,6 +366,79 @@ def test_same_content_gives_the_same_bytes(built, tmp_path):
     subprocess.run([sys.executable, "-c", code, str(MINIMAL), str(TEMPLATES), str(out)],
                    check=True, cwd=ROOT, env=env)
     assert (out / "report.pdf").read_bytes() == built("minimal").data
+
+
+def test_compact_form_gives_the_same_bytes(built, synthetic_content):
+    assert render_compact(synthetic_content) == built("synthetic-compact").data
+
+
+def test_large_content_is_printed_in_the_compact_form(monkeypatch):
+    from reportgen import pdf
+    from reportgen.vega import VegaRenderer, default_cache_dir
+
+    content, _ = load_content(MINIMAL)
+    vega = VegaRenderer(default_cache_dir())
+    assert not pdf.is_large(content)
+    assert 'class="facts dense"' not in pdf.report_html(content, TEMPLATES, vega)
+    monkeypatch.setattr(pdf, "LARGE_REPORT", len(content.facts) - 1)
+    assert pdf.is_large(content)
+    html = pdf.report_html(content, TEMPLATES, vega)
+    assert 'class="facts dense"' in html and "target-counter" not in html
+    assert 'class="pageref"' not in html  # page references only in the contents
+
+
+def test_compact_program_section_tables_give_what_their_charts_draw(synthetic_content):
+    from reportgen.pdf import Bibliography, _Figures, _walk, program_sections, region_tree
+    from reportgen.vega import VegaRenderer, default_cache_dir
+
+    content, _ = load_content(synthetic_content)
+    pages = plan_pages(content)
+    figures = _Figures(VegaRenderer(default_cache_dir()), Bibliography(content), compact=True)
+    regions = region_tree(content, {p.extra["region"].id: p for p in pages if p.kind == "region"},
+                          figures, compact=True)
+    order = {node.region.id: i for i, node in enumerate(_walk(regions))}
+    sections = program_sections(content, pages, figures, True, order)
+    assert len(sections) == len(content.programs)
+    for section in sections:
+        drawn = [f.id for figure in section.figures for f in figure.chart.facts]
+        listed = [f.id for row in section.rows for f in row.facts]
+        assert sorted(listed) == sorted(drawn)
+        assert all(row.label == row.facts[0].region.name for row in section.rows)
+        rows = [order[row.facts[0].region.id] for row in section.rows]
+        assert rows == sorted(rows)  # in the order of the region sections
+    # every figure is in its region's section, a row per metric
+    for node in _walk(regions):
+        assert sorted(f.id for row in node.rows for f in row.facts) == sorted(
+            f.id for f in content.facts if f.region.id == node.region.id)
+
+
+def test_compact_charts_put_their_panels_in_two_columns():
+    spec = {"facet": {"row": {"field": "metric", "type": "nominal"}},
+            "spec": {"layer": [], "width": 440}, "title": "T", "config": {"axis": {}}}
+    printed = print_spec(spec, columns=2)
+    assert printed["facet"] == {"field": "metric", "type": "nominal"}
+    assert printed["columns"] == 2 and printed["spec"]["width"] < 440
+    assert "title" not in printed and printed["config"]["font"] == "DejaVu Sans"
+    assert print_spec(spec)["facet"] == spec["facet"]  # the full report: as on the site
+    assert spec["spec"]["width"] == 440  # the site's spec is left as it was
+
+
+def test_a_compact_figure_breaks_only_between_figures():
+    text = str(no_break("lebih dari 80–90 kampung/desa"))
+    assert " " not in text and text.endswith(WORD_JOINER)
+    assert "/" + WORD_JOINER in text and "–" + WORD_JOINER in text
+    assert str(no_break("<b>")).startswith("&lt;b&gt;")
+
+
+def test_the_garbage_collector_is_restored_after_weasyprint():
+    import gc
+
+    from reportgen.pdf import _few_collections
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    with _few_collections():
+        assert gc.get_threshold()[0] >= 100_000
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
 def test_source_date_epoch_sets_the_dates(monkeypatch, tmp_path):
@@ -328,19 +480,59 @@ def test_a_build_without_pdf_does_not_import_weasyprint(tmp_path):
     assert not (tmp_path / "site" / "report.pdf").exists()
 
 
-def test_a_mistake_in_a_print_template_is_rg402_not_a_traceback(tmp_path):
+def _templates_with_a_mistake(tmp_path: Path) -> Path:
+    """A copy of the templates whose report template divides by zero."""
     import shutil
-
-    from tests.conftest import DATA, TEMPLATES, run_cli
 
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     report = templates / "print" / "report.html"
     report.write_text(report.read_text(encoding="utf-8").replace("<body", "{{ 1 / 0 }}<body", 1),
                       encoding="utf-8")
+    return templates
+
+
+def test_a_mistake_in_a_print_template_is_rg402_not_a_traceback(tmp_path):
+    from tests.conftest import run_cli
+
+    templates = _templates_with_a_mistake(tmp_path)
     result = run_cli("build", "--pdf", "--content", DATA / "minimal" / "content",
                      "--templates", templates, "--out", tmp_path / "site")
     assert result.exit_code == 1
     assert "RG402 template error while rendering report.pdf: ZeroDivisionError" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "site").exists()
+
+
+def _build_in_fresh_process(*args) -> subprocess.CompletedProcess:
+    """`reportgen build` in a new process, where the PDF is made in a forked process of
+    its own while the pages render (in-process test builds make it in place)."""
+    return subprocess.run([sys.executable, "-m", "reportgen", "build", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
+
+
+def test_the_pdf_made_in_its_own_process_is_the_one_made_in_place(tmp_path):
+    from reportgen.pdf import render_pdf
+    from reportgen.vega import VegaRenderer, default_cache_dir
+
+    done = _build_in_fresh_process("--pdf", "--verbose", "--content", MINIMAL,
+                                   "--templates", TEMPLATES, "--out", tmp_path / "site")
+    assert done.returncode == 0, done.stderr
+    assert "pdf (within, alongside the pages)" in done.stdout
+    content, _ = load_content(MINIMAL)
+    in_place = render_pdf(content, TEMPLATES, VegaRenderer(default_cache_dir()))
+    assert (tmp_path / "site" / "report.pdf").read_bytes() == in_place
+
+
+def test_a_failure_in_the_pdf_process_is_reported_and_leaves_the_previous_site(tmp_path):
+    templates = _templates_with_a_mistake(tmp_path)
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("old", encoding="utf-8")
+    done = _build_in_fresh_process("--pdf", "--content", MINIMAL, "--templates", templates,
+                                   "--out", out)
+    assert done.returncode == 1
+    assert "RG402 template error while rendering report.pdf: ZeroDivisionError" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert (out / "index.html").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "templates"]

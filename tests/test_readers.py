@@ -86,18 +86,22 @@ def test_index_is_rebuilt_with_the_pages(tmp_path):
                      if p.is_file()}
 
 
-def test_a_failing_index_leaves_the_previous_site(tmp_path):
+def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):
+    import reportgen.build
+
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("old")
+    seen = []
+
     def fail(staging: Path) -> None:
-        assert (staging / "index.html").read_text() == "new"
+        seen.append((staging / "index.html").read_text(encoding="utf-8"))
         raise BuildError("search index: pagefind failed")
 
-    with pytest.raises(BuildError):
-        with SiteFiles(out) as files:
-            files.add("index.html", "new")
-            files.publish(before_swap=fail)
+    monkeypatch.setattr(reportgen.build, "index_site", fail)
+    with pytest.raises(BuildError, match="pagefind failed"):
+        build_site(DATA / "minimal" / "content", TEMPLATES, out, use_cache=False)
+    assert "<html" in seen[0]  # the index is made from the new pages, before the swap
     assert (out / "index.html").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
