@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -49,6 +50,42 @@ def test_search_index_covers_the_pages_of_figures_only(minimal_site):
     assert "data-pagefind-body" not in html(minimal_site, "404.html")
     for unused in ("pagefind-component-ui.js", "pagefind-modular-ui.js", "pagefind-highlight.js"):
         assert not (minimal_site / "pagefind" / unused).exists()
+
+
+def test_an_index_per_language_is_the_bundle_one_pagefind_run_writes(minimal_site, tmp_path):
+    from reportgen.search import BUNDLE_DIR, UNUSED, pagefind_executable
+
+    one_run = tmp_path / "site"
+    shutil.copytree(minimal_site, one_run, ignore=shutil.ignore_patterns(BUNDLE_DIR))
+    subprocess.run([str(pagefind_executable()), "--site", ".", "--output-subdir", BUNDLE_DIR,
+                    "--keep-index-url", "--silent"], cwd=one_run, check=True)
+    expected = {p.relative_to(one_run / BUNDLE_DIR).as_posix(): p.read_bytes()
+                for p in (one_run / BUNDLE_DIR).rglob("*")
+                if p.is_file() and p.name not in UNUSED and p.name != "pagefind-entry.json"}
+    ours = {p.relative_to(minimal_site / BUNDLE_DIR).as_posix(): p.read_bytes()
+            for p in (minimal_site / BUNDLE_DIR).rglob("*") if p.is_file()}
+    entry = json.loads(ours.pop("pagefind-entry.json"))
+    assert ours == expected
+    assert entry == json.loads((one_run / BUNDLE_DIR / "pagefind-entry.json").read_text())
+    assert not list(minimal_site.glob(".search-*"))  # the runs' work folders are gone
+
+
+def test_a_figure_is_indexed_on_its_region_page_only(minimal_site):
+    source = html(minimal_site, "sources/warta-2024/index.html")
+    rows = re.findall(r"<tr id=.*?</tr>", source, re.S)
+    assert rows
+    for row in rows:  # on a source page: the quote (and note) only
+        cells = re.findall(r"<td[^>]*>", row)
+        assert ["data-pagefind-ignore" in c for c in cells] == [True] * (len(cells) - 1) + [False]
+        assert '<td class="note">' in row and "<q " in row.split('<td class="note">')[1]
+    program = re.sub(r"<details.*?</details>", "",  # chart data: ignored as a whole
+                     html(minimal_site, "programs/jkk/index.html"), flags=re.S)
+    wraps = re.findall(r'<div class="table-wrap"[^>]*>', program)
+    assert wraps and all("data-pagefind-ignore" in w for w in wraps)
+    region = html(minimal_site, "regions/kota-contoh/index.html")
+    table = region[region.index('<table class="facts">'):]
+    table = table[:table.index("</table>")].replace('class="cites" data-pagefind-ignore', "")
+    assert "data-pagefind-ignore" not in table
 
 
 def test_search_page_loads_pagefind_from_the_site_and_explains_file_urls(minimal_site):
