@@ -12,8 +12,8 @@ one index per page language (``lang="id"``, ``lang="en"``), made by a run of its
 (see :func:`index_site`), and its UI searches the index of the search page's language.
 
 The index is rebuilt every time pages are written: on the seed content it takes about a
-fifth of a second, on a national site more than a minute (see the README).  Its bytes depend only on the pages (checked by the tests: two builds
-give identical files).  The search page starts Pagefind's default UI from
+fifth of a second, on a national site about a minute (see the README).  Its bytes depend
+only on the pages (checked by the tests: two builds give identical files).  The search page starts Pagefind's default UI from
 ``static/search.js``; the other UI flavours Pagefind writes are removed (see
 :data:`UNUSED`) so the site carries no file nothing loads.
 """

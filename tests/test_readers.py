@@ -82,6 +82,8 @@ def test_a_figure_is_indexed_on_its_region_page_only(minimal_site):
                      html(minimal_site, "programs/jkk/index.html"), flags=re.S)
     wraps = re.findall(r'<div class="table-wrap"[^>]*>', program)
     assert wraps and all("data-pagefind-ignore" in w for w in wraps)
+    # The list of quoted sentences under every page repeats them: not indexed anywhere.
+    assert re.search(r'<section class="notes"[^>]*data-pagefind-ignore', source)
     region = html(minimal_site, "regions/kota-contoh/index.html")
     table = region[region.index('<table class="facts">'):]
     table = table[:table.index("</table>")].replace('class="cites" data-pagefind-ignore', "")
