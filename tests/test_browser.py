@@ -136,6 +136,23 @@ def test_live_chart_replaces_the_image(server, open_page):
     assert not errors(messages), messages
 
 
+def test_on_a_phone_the_live_chart_is_drawn_narrower_not_scaled_down(server, open_page):
+    page, messages = open_page(server + PAGES["chart-region"], width=360)
+    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
+    sizes = page.evaluate("""() => [...document.querySelectorAll('figure.chart.is-live')]
+        .map(f => { const svg = f.querySelector('.chart-live svg');
+                    const label = svg.querySelector('.role-axis-label text');
+                    return [svg.getBoundingClientRect().width, f.clientWidth,
+                            parseFloat(getComputedStyle(label).fontSize)]; })""")
+    assert sizes, "no live chart at 360 px"
+    for chart_width, figure_width, label_px in sizes:
+        # The desktop chart is about 700 px wide; the phone's is made to fit its figure
+        # (give or take the labels beside its panels), and its labels keep their size.
+        assert chart_width < 1.4 * figure_width < 700
+        assert label_px == 11
+    assert not errors(messages), messages
+
+
 def _results(page) -> list[tuple[str, str]]:
     page.wait_for_selector(".pagefind-ui__result-link", timeout=20000)
     return [tuple(r) for r in page.evaluate(
