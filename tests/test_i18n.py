@@ -126,6 +126,15 @@ def test_english_interface_strings_come_from_the_catalog(minimal_site):
         assert indonesian not in html
 
 
+def test_chart_menu_words_follow_the_page_language(minimal_site):
+    """charts.js names vega-embed's menu with the words each page carries."""
+    for path, words in (("regions/kota-contoh/index.html", "Simpan sebagai PNG"),
+                        ("en/regions/kota-contoh/index.html", "Save as PNG")):
+        block = re.search(r'<script type="application/json" id="chart-strings">(.*?)</script>',
+                          page(minimal_site, path).html, re.S)
+        assert block and json.loads(block[1])["png"] == words
+
+
 def test_registry_labels_in_english(minimal_site):
     html = page(minimal_site, "en/regions/kota-contoh/index.html")
     assert "Example City" in html.find_all("h1")[0].text

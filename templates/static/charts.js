@@ -25,6 +25,9 @@
   if (typeof window.vegaEmbed !== "function") { return; }
   var localeBlock = document.getElementById("chart-locale");
   var formatLocale = localeBlock ? JSON.parse(localeBlock.textContent) : undefined;
+  // The menu's words, in the page's language (from the message catalog, see base.html).
+  var stringsBlock = document.getElementById("chart-strings");
+  var words = stringsBlock ? JSON.parse(stringsBlock.textContent) : {};
   var figures = document.querySelectorAll("figure.chart");
   Array.prototype.forEach.call(figures, function (figure) {
     var specBlock = figure.querySelector("script.chart-spec");
@@ -44,12 +47,12 @@
       tooltip: { disableDefaultStyle: true },
       formatLocale: formatLocale,
       actions: { export: true, source: false, compiled: false, editor: false },
-      i18n: { CLICK_TO_VIEW_ACTIONS: "Menu grafik", PNG_ACTION: "Simpan sebagai PNG",
-               SVG_ACTION: "Simpan sebagai SVG" }
+      i18n: { CLICK_TO_VIEW_ACTIONS: words.menu, PNG_ACTION: words.png,
+              SVG_ACTION: words.svg }
     }).then(function () {
       // The actions menu opens from a <summary> that holds only an icon: name it.
       var menu = target.querySelector("details > summary");
-      if (menu) { menu.setAttribute("aria-label", "Menu grafik: simpan sebagai gambar"); }
+      if (menu) { menu.setAttribute("aria-label", words.menu_label); }
       figure.classList.add("is-live");
     }).catch(function (error) {
       if (window.console) { window.console.warn("chart kept static:", error); }
