@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import altair as alt
 import jsonschema
@@ -208,3 +210,41 @@ def test_program_chart_compares_provinces_only_beyond_forty_regions(content):
     chart = program_chart(content.programs["jkk"], many)[0]
     assert sorted(f.region.id for f in chart.facts) == ["r0", "r1", "r2"]
     assert chart.title.endswith("perbandingan antarprovinsi")
+
+
+# --- the static images: which fonts vl-convert measures text with ------------------------
+
+def test_vl_convert_sees_only_the_chart_fonts_and_the_variable_is_restored(monkeypatch,
+                                                                           tmp_path, charts):
+    from reportgen import vega
+
+    renderer = vega.VegaRenderer(tmp_path / "cache")
+    seen = []
+    real = renderer.vlc.vegalite_to_svg
+
+    def spy(spec, **kwargs):
+        seen.append(os.environ.get("FONTCONFIG_FILE"))
+        return real(spec, **kwargs)
+
+    monkeypatch.setattr(renderer, "vlc", SimpleNamespace(vegalite_to_svg=spy))
+    monkeypatch.setenv("FONTCONFIG_FILE", "/etc/the-machines-own.conf")
+    svg = renderer.svg(charts["figures"].spec)
+    assert svg.startswith("<svg") and "<text" in svg
+    assert seen == [str(vega.CHART_FONTS)]
+    assert os.environ["FONTCONFIG_FILE"] == "/etc/the-machines-own.conf"
+    monkeypatch.delenv("FONTCONFIG_FILE")
+    renderer.svg(charts["figures"].spec, "en")
+    assert len(seen) == 2 and "FONTCONFIG_FILE" not in os.environ
+
+
+def test_chart_fonts_are_dejavu_only_and_part_of_the_cache_key(monkeypatch, tmp_path):
+    from reportgen import vega
+
+    text = vega.CHART_FONTS.read_text(encoding="utf-8")
+    body = text[text.index("<fontconfig>"):]
+    assert "dejavu" in body and "<include" not in body and "liberation" not in body.lower()
+    before = vega.VegaRenderer(None).version
+    other = tmp_path / "fonts.conf"
+    other.write_text(text.replace("</fontconfig>", "<dir>/usr/share/fonts</dir></fontconfig>"))
+    monkeypatch.setattr(vega, "CHART_FONTS", other)
+    assert vega.VegaRenderer(None).version != before  # cached images made anew
