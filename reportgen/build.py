@@ -80,6 +80,7 @@ class SiteFiles:
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-",
                                              dir=self.out_dir.parent)).resolve()
         self.sizes: dict[str, int] = {}  # path -> bytes written
+        self._inside: set[Path] = set()  # folders found to lie inside the staging folder
 
     def __enter__(self) -> "SiteFiles":
         return self
@@ -89,9 +90,6 @@ class SiteFiles:
             self.discard()
 
     def add(self, path: str, data: str | bytes) -> None:
-        pure = PurePosixPath(path)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            raise BuildError(f"refusing to write outside the site: {path!r}")
         if path in self.sizes:
             raise BuildError(f"two outputs for the same path: {path}")
         target = self._target(path)
@@ -100,18 +98,28 @@ class SiteFiles:
         target.write_bytes(data)
         self.sizes[path] = len(data)
 
-    def _target(self, path: str) -> Path:
-        """Where *path* goes; refused if a link or anything else would lead outside."""
-        target = (self.staging / path).resolve()
-        if self.staging not in target.parents:
+    def _target(self, path: str, resolve: bool = True) -> Path:
+        """Where *path* goes; refused unless it is a plain relative path that stays
+        inside, and (with *resolve*) unless its folder, followed through any link, is
+        inside the staging folder.  Each folder is resolved once."""
+        pure = PurePosixPath(path)
+        if pure.is_absolute() or not pure.parts or ".." in pure.parts or "\0" in path:
             raise BuildError(f"refusing to write outside the site: {path!r}")
+        target = self.staging / pure
+        if resolve and target.parent not in self._inside:
+            folder = target.parent.resolve()
+            if folder != self.staging and self.staging not in folder.parents:
+                raise BuildError(f"refusing to write outside the site: {path!r}")
+            self._inside.add(target.parent)
         return target
 
     def carry_over(self, paths: set[str]) -> None:
         """Take *paths* not written by this build from the current site (hard-linked
-        where possible): the pages an incremental build did not need to render."""
+        where possible): the pages an incremental build did not need to render.  Their
+        paths come from the record of the previous build and are checked by their text:
+        nothing but this build writes into the staging folder, and it makes no links."""
         for path in sorted(paths - self.sizes.keys()):
-            source, target = self.out_dir / path, self._target(path)
+            source, target = self.out_dir / path, self._target(path, resolve=False)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(source, target)
@@ -161,15 +169,17 @@ class _RenderJob:
     pages: list[Page]
     templates_dir: Path
     cache_dir: Path | None
+    disagreeing: dict | None = None  # fact id -> facts that disagree with it
     envs: dict = field(default_factory=dict)  # language -> Jinja environment
     vega: VegaRenderer | None = None
 
     def setup(self) -> None:
         if not self.envs:
-            disagreeing = disagreement_map(self.content.facts)
+            if self.disagreeing is None:
+                self.disagreeing = disagreement_map(self.content.facts)
             for lang in LANGUAGES:
                 self.envs[lang] = make_environment(self.templates_dir, lang)
-                self.envs[lang].globals["disagreeing"] = disagreeing
+                self.envs[lang].globals["disagreeing"] = self.disagreeing
         if self.vega is None:
             self.vega = VegaRenderer(self.cache_dir)
 
@@ -393,7 +403,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     with SiteFiles(out_dir) as files, _closing(report):
         if report:
             report.start()
-        job = _RenderJob(content, pages, templates_dir, cache_dir)
+        job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
             chart_seconds = render_pages(job, indexes, files, workers, progress)

@@ -58,8 +58,12 @@ def page_sources(content: Content, page: Page) -> list[Source]:
 
 def page_updated(content: Content, page: Page) -> str | None:
     """'Terakhir diperbarui' of a page: the newest date of the sources behind its figures;
-    None for a page without figures (a prose page, the search page, the 404 page)."""
-    return newest_date(s.date for s in page_sources(content, page))
+    None for a page without figures (a prose page, the search page, the 404 page).  The
+    same as the newest of :func:`page_sources`, without sorting them (every page of a
+    national site asks, for the sitemap)."""
+    if page.kind == "sources":
+        return newest_date({s.date for s in content.sources.values()})
+    return newest_date({c.source.date for f in page_facts(content, page) for c in f.citations})
 
 
 def site_base(content: Content) -> str:

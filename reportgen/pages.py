@@ -107,9 +107,12 @@ def _by_period(facts: list[Fact]) -> list[Fact]:
 
 
 def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) -> list[Group]:
+    by_metric: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_metric.setdefault(fact.metric.id, []).append(fact)
     groups = []
     for metric in content.metrics.values():
-        chosen = sorted((f for f in facts if f.metric.id == metric.id), key=order_key)
+        chosen = sorted(by_metric.get(metric.id, ()), key=order_key)
         if chosen:
             groups.append(Group(localized(metric, "label", lang), chosen,
                                 anchor=f"metric-{metric.id}"))
