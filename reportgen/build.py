@@ -40,7 +40,8 @@ from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
 from .search import index_site
-from .vega import VegaRenderer, default_cache_dir, runtime_started
+from .vega import VegaRenderer, default_cache_dir
+from .workers import can_fork
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
 PDF_PATH = "report.pdf"
@@ -205,13 +206,6 @@ _JOB: _RenderJob | None = None
 
 def _render_in_worker(indexes: list[int]) -> list[tuple[list[tuple[str, bytes]], float]]:
     return [_JOB.render(i) for i in indexes]
-
-
-def can_fork() -> bool:
-    """Whether worker processes may fork from this one: only while vl-convert's runtime
-    (which runs threads) has not been started here.  A long-running process (serve, the
-    tests) renders in place."""
-    return not runtime_started() and "fork" in multiprocessing.get_all_start_methods()
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,

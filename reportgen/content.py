@@ -11,11 +11,12 @@ bad content: the content is ``None`` when any problem is an error.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from . import schema
 from .crosscheck import disagreement_problems
 from .errors import Problem, current_file, display_path
-from .factcache import FactFileCache
+from .factcache import FactFileCache, freeze, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
     Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
@@ -23,6 +24,7 @@ from .model import (
 from .validate import (
     DATE, RecordChecker, bad_character, did_you_mean, link_allowed, top_level_records,
 )
+from .workers import can_fork, cores, forked_map
 
 
 def load_content(content_dir: Path, base: Path | None = None, partial: bool = False,
@@ -65,16 +67,22 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     builder.check_regions(regions)
     builder.check_metrics(metrics)
     context = (sources, regions, programs, metrics)
-    facts: list[Fact] = []
+    checked: list[tuple[list[Fact], list[Problem]] | None] = []
+    unchecked: list[tuple[int, Path, str]] = []  # files the cache does not hold
     for path in files["facts"]:
         shown = display_path(path, base)
-        found = cache.get(path, shown, registry_bytes, context) if cache else None
-        if found is None:
-            found = builder.fact_file(path, shown, *context)
-            if cache:
-                cache.put(path, shown, registry_bytes, *found)
-        facts.extend(found[0])
-        problems.extend(found[1])
+        checked.append(cache.get(path, shown, registry_bytes, context) if cache else None)
+        if checked[-1] is None:
+            unchecked.append((len(checked) - 1, path, shown))
+    for (index, path, shown), found in zip(unchecked,
+                                           _check_fact_files(builder, unchecked, context)):
+        checked[index] = found
+        if cache:
+            cache.put(path, shown, registry_bytes, *found)
+    facts: list[Fact] = []
+    for found_facts, found_problems in checked:
+        facts.extend(found_facts)
+        problems.extend(found_problems)
     facts = builder.unique_facts(facts)
     if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
         builder.check_cited(sources, facts)
@@ -88,6 +96,36 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         return None, problems
     return Content(site, sources, regions, programs, metrics,
                    sorted(facts, key=lambda f: f.id), pages), problems
+
+
+PARALLEL_FROM = 32
+"""Fewer fact files to check than this are checked in this process: workers cost more."""
+
+
+def _check_fact_files(builder: "_ContentBuilder", files: list[tuple[int, Path, str]],
+                      context: tuple) -> Iterator[tuple[list[Fact], list[Problem]]]:
+    """(facts, problems) of each fact file, in order.  Many files are parsed and checked
+    in forked workers, one per core (each file depends only on itself and the
+    registries); their facts come back with references as ids and are linked to this
+    process's registries again, so the result is the same as checking them here."""
+    if len(files) < PARALLEL_FROM or cores() < 2 or not can_fork():
+        for _, path, shown in files:
+            yield builder.fact_file(path, shown, *context)
+        return
+
+    def check(item: tuple[int, Path, str]):
+        try:
+            found, problems = builder.fact_file(item[1], item[2], *context)
+        except Exception as exc:  # a bug of reportgen's: raised again in the parent
+            return None, (item[2], exc)
+        return [freeze(fact) for fact in found], problems
+
+    for frozen, problems in forked_map(check, files, cores(), chunk=8):
+        if frozen is None:
+            shown, exc = problems
+            current_file.set(shown)  # the command reports it as RG900 at this file
+            raise exc
+        yield [thaw(item, *context) for item in frozen], problems
 
 
 def _make_source(v: dict, loc) -> Source:

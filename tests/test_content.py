@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from reportgen.content import load_content
+from tests.conftest import ROOT
 
 MINIMAL = Path(__file__).resolve().parent / "data" / "minimal" / "content"
 FACTS = "facts/kota-contoh.yaml"
@@ -297,3 +300,51 @@ def test_broken_registry_record_is_reported_once_not_at_every_reference(content_
     assert content is None
     assert sorted((p.rule, Path(p.path).name) for p in problems) == [
         ("RG101", "regions.yaml"), ("RG102", "regions.yaml")]
+
+
+def test_fact_files_checked_in_forked_workers_give_what_checking_in_place_gives(tmp_path):
+    """Many fact files are parsed and checked in worker processes.  The facts, their
+    order and every problem (a broken file among them) are the same as checked here.
+    Run in a fresh interpreter: this one may have started vl-convert, after which the
+    loader does not fork."""
+    from benchmarks.generate import generate
+
+    content = tmp_path / "content"
+    generate(content, regions=40, facts_per_region=12)
+    broken = sorted((content / "facts").glob("*.yaml"))[3]
+    broken.write_text(broken.read_text(encoding="utf-8").replace("status: actual",
+                                                                 "status: aktual", 1))
+    script = f"""
+import hashlib, pickle
+from pathlib import Path
+import reportgen.content as c
+import reportgen.workers as w
+forks = []
+real = c.forked_map
+c.forked_map = lambda *a, **k: (forks.append(1), real(*a, **k))[1]
+folder = Path({str(content)!r})
+parallel = c.load_content(folder, partial=True)
+c.PARALLEL_FROM = 10 ** 9
+in_place = c.load_content(folder, partial=True)
+c.PARALLEL_FROM = 32
+real_check = c._ContentBuilder.fact_file
+def failing(self, path, shown, *rest):
+    if path.name == {broken.name!r}:
+        raise ValueError("a bug")
+    return real_check(self, path, shown, *rest)
+c._ContentBuilder.fact_file = failing
+try:
+    c.load_content(folder)
+except ValueError:
+    from reportgen.errors import current_file
+    failed_at = Path(current_file.get()).name
+print(len(forks), parallel[0].facts == in_place[0].facts, parallel[1] == in_place[1],
+      len(parallel[0].facts), sum(p.rule == "RG107" for p in parallel[1]), failed_at)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    forks, same_facts, same_problems, count, bad_status, failed_at = done.stdout.split()
+    assert forks == "2" and same_facts == same_problems == "True"
+    assert int(count) > 400 and int(bad_status) == 1
+    assert failed_at == broken.name  # a bug in a worker is reported at its file (RG900)
