@@ -39,7 +39,7 @@ from .meta import sitemap_xml
 from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
-from .search import index_site
+from .search import BUNDLE_DIR as SEARCH_BUNDLE, index_site
 from .vega import VegaRenderer, default_cache_dir
 from .workers import can_fork
 
@@ -65,6 +65,7 @@ class BuildResult:
     rendered: int = 0  # pages rendered this time (the rest were carried over)
     mode: str = "full"  # "full", "incremental" or "unchanged"
     timings: dict[str, float] = field(default_factory=dict)
+    search_pending: bool = False  # the search index is the previous one (search_later)
 
 
 class SiteFiles:
@@ -316,7 +317,8 @@ def recover_interrupted(out_dir: Path) -> None:
     leftovers = sorted(parent.glob(f".{out_dir.name}.old-*"))
     if leftovers and not out_dir.exists():
         leftovers.pop().rename(out_dir)
-    for folder in leftovers + sorted(parent.glob(f".{out_dir.name}.new-*")):
+    for folder in leftovers + sorted(parent.glob(f".{out_dir.name}.new-*")) + sorted(
+            parent.glob(f".{out_dir.name}.search-*")):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -343,9 +345,16 @@ def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
 
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                cache_dir: Path | None = None, use_cache: bool = True, pdf: bool = False,
-               workers: int | None = None, progress: Progress | None = None) -> BuildResult:
+               workers: int | None = None, progress: Progress | None = None,
+               search_later: bool = False) -> BuildResult:
     """Build the site (and, with *pdf*, ``report.pdf`` in it); raises ContentError or
-    BuildError and then leaves the previous site as it was."""
+    BuildError and then leaves the previous site as it was.
+
+    With *search_later* (``reportgen serve``), an incremental rebuild keeps the previous
+    search index instead of waiting for Pagefind to index every page again (most of the
+    time of a rebuild at national scale), so the changed pages appear sooner; the result
+    says ``search_pending``, and :func:`refresh_search` then brings the index up to date.
+    Until it has, the saved state says so, and the next build indexes again."""
     timings = Timings()
     cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
     workers = workers or os.cpu_count() or 1
@@ -362,7 +371,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             previous = load_state(cache_dir, out_dir)
             if previous and (previous.inputs != digest or not previous.intact(out_dir)):
                 previous = None
-        if previous and previous.all_inputs == everything:
+        if previous and previous.all_inputs == everything and not previous.search_stale:
             # Nothing changed at all: answer without loading the content.
             return BuildResult(out_dir, previous.counts.get("pages", 0), 0,
                                previous.counts.get("facts", 0), len(previous.files), [], 0,
@@ -385,7 +394,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         mode = "full"
         if previous is not None:
             changed, to_render = _affected_pages(pages, previous, content, prints, disagreeing)
-            mode = "incremental" if changed else "unchanged"
+            mode = "incremental" if changed or previous.search_stale else "unchanged"
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
                          timings)
@@ -419,8 +428,14 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                      if path in kept_pages or _belongs_to(path, kept_pages)}
         with timings.stage("carry over unchanged pages"):
             files.carry_over(carry)
-        with timings.stage("search index"):
-            search_files = index_site(files.staging)
+        kept_index = sorted(path for path in (previous.files if previous else ())
+                            if path.startswith(SEARCH_BUNDLE + "/"))
+        if search_later and mode == "incremental" and kept_index:
+            files.carry_over(set(kept_index))
+            search_files, result.search_pending = kept_index, True
+        else:
+            with timings.stage("search index"):
+                search_files = index_site(files.staging)
         if report:
             with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
                 files.add(PDF_PATH, report.result())
@@ -433,8 +448,39 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             state = BuildState.make(digest, prints, pages, disagreeing, out_dir)
             state.all_inputs = everything
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
+            state.search_stale = result.search_pending
             save_state(cache_dir, out_dir, state)
     return result
+
+
+def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
+    """Index the pages of the published site again after a build with *search_later*,
+    and put the new index in place of the old one; False when there was nothing to do.
+    The site is then what a build without *search_later* would have made.  Raises
+    BuildError when Pagefind fails (the old index and the saved state stay)."""
+    cache_dir = cache_dir or default_cache_dir()
+    state = load_state(cache_dir, out_dir)
+    if state is None or not state.search_stale:
+        return False
+    out_dir = out_dir.resolve()
+    fresh = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.search-", dir=out_dir.parent))
+    try:
+        bundle = fresh / SEARCH_BUNDLE
+        index_site(out_dir, into=bundle)
+        current, old = out_dir / SEARCH_BUNDLE, fresh / "old"
+        if current.exists():
+            current.rename(old)
+        bundle.rename(current)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    state.files = {path: size for path, size in state.files.items()
+                   if not path.startswith(SEARCH_BUNDLE + "/")}
+    for path in current.rglob("*"):
+        if path.is_file():
+            state.files[path.relative_to(out_dir).as_posix()] = path.stat().st_size
+    state.search_stale = False
+    save_state(cache_dir, out_dir, state)
+    return True
 
 
 @contextmanager

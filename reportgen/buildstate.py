@@ -61,6 +61,7 @@ class BuildState:
     files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
     all_inputs: str = ""  # inputs digest with every fact file's bytes too
     counts: dict[str, int] = field(default_factory=dict)  # pages and facts, for messages
+    search_stale: bool = False  # the search index predates the pages (serve, search later)
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,

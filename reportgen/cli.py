@@ -81,7 +81,8 @@ def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
 
 
 def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use_cache: bool,
-                      pdf: bool, jobs: int | None, quiet: bool, verbose: bool) -> bool:
+                      pdf: bool, jobs: int | None, quiet: bool, verbose: bool,
+                      search_later: bool = False) -> bool:
     """Build once and print the outcome; False when the build failed."""
     progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
@@ -89,7 +90,8 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
 
         started = time.perf_counter()
         result = build_site(content_dir, templates_dir, out_dir, use_cache=use_cache,
-                            pdf=pdf, workers=jobs, progress=progress)
+                            pdf=pdf, workers=jobs, progress=progress,
+                            search_later=search_later)
     except ContentError as exc:
         progress.close()
         _print_problems(exc.problems)
@@ -123,7 +125,8 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         click.echo(f"Nothing changed: {result.pages} pages in {result.out_dir} are up to date")
     elif result.mode == "incremental":
         click.echo(f"Rebuilt {result.rendered} of {result.pages} pages, {result.charts} charts, "
-                   f"{result.facts} facts ({result.files} files) in {result.out_dir}")
+                   f"{result.facts} facts ({result.files} files) in {result.out_dir}"
+                   + ("; the search index follows" if result.search_pending else ""))
     else:
         click.echo(f"Built {result.pages} pages, {result.charts} charts, {result.facts} facts "
                    f"({result.files} files) in {result.out_dir}")
@@ -153,12 +156,25 @@ def serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port
     _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False)
 
     def rebuild() -> bool:
+        # The changed pages are shown first; the search index, which takes Pagefind most
+        # of a national rebuild, is brought up to date right after (refresh below).
         click.echo("Change seen; rebuilding ...", err=True)
         return _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False,
-                                 False)
+                                 False, search_later=True)
+
+    def refresh() -> None:
+        from .build import refresh_search
+
+        try:
+            if refresh_search(out_dir):
+                click.echo("Search index up to date.", err=True)
+        except (ReportgenError, OSError) as exc:
+            click.echo(f"Search index not updated ({exc}); the next build makes it again.",
+                       err=True)
 
     try:
-        server = SiteServer(out_dir, [content_dir, templates_dir], rebuild, host, port)
+        server = SiteServer(out_dir, [content_dir, templates_dir], rebuild, host, port,
+                            after_rebuild=refresh)
     except OSError as exc:
         click.echo(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)

@@ -55,9 +55,10 @@ def pagefind_executable() -> Path:
         raise BuildError(f"the pagefind binary is missing: {exc}") from None
 
 
-def index_site(site: Path) -> list[str]:
-    """Index the HTML pages of *site* into ``site/pagefind/``; returns the files written,
-    relative to *site*.  Raises BuildError when Pagefind fails.
+def index_site(site: Path, into: Path | None = None) -> list[str]:
+    """Index the HTML pages of *site* into ``site/pagefind/`` (or into the folder *into*,
+    to be put there later); returns the files of the bundle as paths under
+    ``pagefind/``, relative to the site.  Raises BuildError when Pagefind fails.
 
     Pagefind holds everything it indexes in memory until it writes (about 200 bytes per
     indexed word: 2.3 GB for both languages of a national site), so each language is
@@ -66,7 +67,7 @@ def index_site(site: Path) -> list[str]:
     language and hash, the scripts are the same bytes) and the entry file lists each
     run's language.  The result is the bundle one run over every page would write."""
     site = site.resolve()
-    bundle = site / BUNDLE_DIR
+    bundle = into or site / BUNDLE_DIR
     by_language: dict[str, list[Path]] = {}
     for path in sorted(site.rglob("*.html")):
         relative = path.relative_to(site).as_posix()
@@ -74,7 +75,12 @@ def index_site(site: Path) -> list[str]:
             by_language.setdefault(split_path(relative)[0], []).append(path)
     languages: dict[str, dict] = {}
     entry: dict = {}
-    with tempfile.TemporaryDirectory(prefix=".search-", dir=site) as work:
+    # The work folder lies beside the site (the same file system, so pages are linked,
+    # not copied), not in it: a site being served never shows it.
+    # Named after the site, so that a build killed meanwhile has it removed by the next
+    # one (see reportgen.build.recover_interrupted).
+    prefix = f".{site.name.lstrip('.')}.search-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=site.parent) as work:
         for lang, pages in sorted(by_language.items()):
             tree, output = Path(work) / lang / "site", Path(work) / lang / "bundle"
             for page in pages:
@@ -98,7 +104,8 @@ def index_site(site: Path) -> list[str]:
     # Sorted keys: the same pages always give the same bytes.
     (bundle / "pagefind-entry.json").write_text(
         json.dumps(entry, sort_keys=True, separators=(",", ":")), encoding="utf-8")
-    return sorted(p.relative_to(site).as_posix() for p in bundle.rglob("*") if p.is_file())
+    return sorted(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}"
+                  for p in bundle.rglob("*") if p.is_file())
 
 
 def _run_pagefind(site: Path, output: Path) -> None:

@@ -6,7 +6,9 @@ tells open pages to reload.  A missing address gets the site's 404 page, with st
 404, as on a web host; folders are never listed.  Reloading works by adding one small script of the server's
 own to each HTML page as it is served (the files on disk are never changed); the script
 asks the server for the build number every second and reloads when it changes.  Search
-(which needs HTTP) works here too.
+(which needs HTTP) works here too.  A rebuild keeps the previous search index so that the
+changed pages show at once; the index is made again right after the reload
+(*after_rebuild*: :func:`reportgen.build.refresh_search`), in the time Pagefind needs.
 """
 
 from __future__ import annotations
@@ -111,10 +113,12 @@ class SiteServer:
     """Serves *out_dir* and rebuilds it with *rebuild* when the watched folders change."""
 
     def __init__(self, out_dir: Path, watched: list[Path], rebuild: Callable[[], bool],
-                 host: str = "127.0.0.1", port: int = 8000, interval: float = 0.5):
+                 host: str = "127.0.0.1", port: int = 8000, interval: float = 0.5,
+                 after_rebuild: Callable[[], None] | None = None):
         self.out_dir = out_dir
         self.watched = watched
         self.rebuild = rebuild
+        self.after_rebuild = after_rebuild  # work that may follow the reload (search index)
         self.interval = interval
         self.version = 1
         self._stop = threading.Event()
@@ -136,7 +140,9 @@ class SiteServer:
             time.sleep(self.interval / 2)  # let an editor finish writing
             last = snapshot(self.watched)
             if self.rebuild():
-                self.version += 1
+                self.version += 1  # open pages reload now...
+                if self.after_rebuild:
+                    self.after_rebuild()  # ...while this runs
 
     def serve_forever(self) -> None:
         watcher = threading.Thread(target=self.watch, name="reportgen-watch", daemon=True)

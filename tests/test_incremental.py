@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build import build_site
+from reportgen.build import build_site, refresh_search
 from tests.conftest import DATA, TEMPLATES
 
 FACTS = "facts/kota-contoh.yaml"
@@ -162,3 +162,52 @@ def test_parallel_rendering_gives_the_same_site(project):
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.strip() == "24"  # 12 pages in each language
     assert all_files(root / "parallel") == all_files(root / "serial")
+
+
+# --- reportgen serve: the pages first, the search index right after -----------------------
+
+def bundle(folder: Path) -> dict[str, bytes]:
+    return {path: data for path, data in all_files(folder).items()
+            if path.startswith("pagefind/")}
+
+
+def test_search_later_shows_the_pages_then_refresh_gives_the_clean_build(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    old_index = bundle(out)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    quick = build_site(content, templates, out, cache_dir=cache, search_later=True)
+    assert quick.mode == "incremental" and quick.search_pending
+    assert "1.200" in (out / "regions/kota-contoh/index.html").read_text(encoding="utf-8")
+    assert bundle(out) == old_index  # the previous index, still whole
+
+    assert refresh_search(out, cache) is True
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert bundle(out) != old_index
+    assert not list(root.glob(".*search-*"))  # no work folder left beside the site
+    assert refresh_search(out, cache) is False  # nothing left to do
+    assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_a_build_after_search_later_without_refresh_indexes_again(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    assert build_site(content, templates, out, cache_dir=cache, search_later=True).search_pending
+    # serve stopped before the index was made: nothing changed since, yet the index is old
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental" and not again.search_pending
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_search_later_makes_the_index_when_there_is_none_to_keep(project):
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    result = build_site(content, templates, out, cache_dir=cache, search_later=True)
+    assert result.mode == "full" and not result.search_pending
+    assert bundle(out)

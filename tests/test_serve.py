@@ -3,6 +3,7 @@ rebuilds when a fact file changes (all traffic to 127.0.0.1, bounded in time).""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,18 @@ def test_serve_builds_serves_and_rebuilds_on_change(tmp_path):
         assert fetch(address + "__reportgen__/version") != version
         assert "1.234" in fetch(address + "regions/kota-contoh/index.html")
         assert "__reportgen__" not in (out / "regions" / "kota-contoh" / "index.html").read_text()
+
+        # The pages came first; the search index follows, and then finds the new figure.
+        said = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("Search index up to date" in line
+                                                      for line in said):
+            said.append(process.stdout.readline())
+        assert any("the search index follows" in line for line in said), said
+        assert any("Search index up to date" in line for line in said), said
+        fragments = b"".join(gzip.decompress(p.read_bytes())
+                             for p in (out / "pagefind" / "fragment").glob("id_*"))
+        assert b"1.234" in fragments and b"1.000 orang" not in fragments
     finally:
         process.terminate()
         process.wait(timeout=10)
