@@ -221,8 +221,9 @@ def plan_language(content: Content, lang: str) -> list[Page]:
         for program in fact.programs:
             by_program[program.id].append(fact)
         for citation in fact.citations:
-            if fact not in by_source[citation.source.id]:
-                by_source[citation.source.id].append(fact)
+            cited = by_source[citation.source.id]
+            if not cited or cited[-1] is not fact:  # once, if it cites a source twice
+                cited.append(fact)
     pages = [plan_overview(content, by_region, lang)]
     pages += [plan_region(content, r, by_region[r.id], lang) for r in content.regions.values()]
     pages += [page for p in content.programs.values()
