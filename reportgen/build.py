@@ -308,6 +308,11 @@ def copy_static(templates_dir: Path, files: SiteFiles) -> None:
 
 # --- Writing ----------------------------------------------------------------------------
 
+def _search_work(out_dir: Path) -> str:
+    """How the search index's work folders beside *out_dir* are named."""
+    return f".{out_dir.name}.search-"
+
+
 def recover_interrupted(out_dir: Path) -> None:
     """Clean up after a build that was killed: restore a site left aside mid-swap, remove
     half-written staging folders."""
@@ -318,7 +323,7 @@ def recover_interrupted(out_dir: Path) -> None:
     if leftovers and not out_dir.exists():
         leftovers.pop().rename(out_dir)
     for folder in leftovers + sorted(parent.glob(f".{out_dir.name}.new-*")) + sorted(
-            parent.glob(f".{out_dir.name}.search-*")):
+            parent.glob(_search_work(out_dir) + "*")):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -378,7 +383,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                                "unchanged", timings)
 
     with timings.stage("load and validate"):
-        content, problems = load_content(content_dir, cache=fact_cache)
+        content, problems = load_content(content_dir, cache=fact_cache, workers=workers)
     if content is None:
         raise ContentError(problems)
     warnings = [p for p in problems if p.severity == "warning"]
@@ -435,7 +440,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             search_files, result.search_pending = kept_index, True
         else:
             with timings.stage("search index"):
-                search_files = index_site(files.staging)
+                search_files = index_site(files.staging, work_prefix=_search_work(out_dir))
         if report:
             with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
                 files.add(PDF_PATH, report.result())
@@ -463,10 +468,10 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     if state is None or not state.search_stale:
         return False
     out_dir = out_dir.resolve()
-    fresh = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.search-", dir=out_dir.parent))
+    fresh = Path(tempfile.mkdtemp(prefix=_search_work(out_dir), dir=out_dir.parent))
     try:
         bundle = fresh / SEARCH_BUNDLE
-        index_site(out_dir, into=bundle)
+        index_site(out_dir, into=bundle, work_prefix=_search_work(out_dir))
         current, old = out_dir / SEARCH_BUNDLE, fresh / "old"
         if current.exists():
             current.rename(old)

@@ -162,15 +162,17 @@ def serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port
         return _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False,
                                  False, search_later=True)
 
-    def refresh() -> None:
+    def refresh() -> bool:
         from .build import refresh_search
 
         try:
             if refresh_search(out_dir):
                 click.echo("Search index up to date.", err=True)
+                return True
         except (ReportgenError, OSError) as exc:
             click.echo(f"Search index not updated ({exc}); the next build makes it again.",
                        err=True)
+        return False
 
     try:
         server = SiteServer(out_dir, [content_dir, templates_dir], rebuild, host, port,

@@ -24,17 +24,19 @@ from .model import (
 from .validate import (
     DATE, RecordChecker, bad_character, did_you_mean, link_allowed, top_level_records,
 )
-from .workers import can_fork, cores, forked_map
+from .workers import WorkerFailed, can_fork, cores, forked_map
 
 
 def load_content(content_dir: Path, base: Path | None = None, partial: bool = False,
-                 cache: FactFileCache | None = None) -> tuple[Content | None, list[Problem]]:
+                 cache: FactFileCache | None = None,
+                 workers: int | None = None) -> tuple[Content | None, list[Problem]]:
     """Read, parse and validate a whole content folder: (content or None, sorted problems).
 
     With *partial*, the content is returned despite errors, holding what did validate
     (for comparing revisions); otherwise it is None whenever there is an error.  With a
     *cache*, fact files whose bytes (and the registries) are unchanged since an earlier
-    run are not parsed or checked again.
+    run are not parsed or checked again.  Many fact files are checked in *workers*
+    processes (default: one per core).
     """
     problems: list[Problem] = []
     current_file.set(str(content_dir))
@@ -75,7 +77,8 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         if checked[-1] is None:
             unchecked.append((len(checked) - 1, path, shown))
     for (index, path, shown), found in zip(unchecked,
-                                           _check_fact_files(builder, unchecked, context)):
+                                           _check_fact_files(builder, unchecked, context,
+                                                             workers or cores())):
         checked[index] = found
         if cache:
             cache.put(path, shown, registry_bytes, *found)
@@ -103,12 +106,12 @@ PARALLEL_FROM = 32
 
 
 def _check_fact_files(builder: "_ContentBuilder", files: list[tuple[int, Path, str]],
-                      context: tuple) -> Iterator[tuple[list[Fact], list[Problem]]]:
+                      context: tuple, processes: int) -> Iterator[tuple[list[Fact], list[Problem]]]:
     """(facts, problems) of each fact file, in order.  Many files are parsed and checked
     in forked workers, one per core (each file depends only on itself and the
     registries); their facts come back with references as ids and are linked to this
     process's registries again, so the result is the same as checking them here."""
-    if len(files) < PARALLEL_FROM or cores() < 2 or not can_fork():
+    if len(files) < PARALLEL_FROM or processes < 2 or not can_fork():
         for _, path, shown in files:
             yield builder.fact_file(path, shown, *context)
         return
@@ -117,14 +120,14 @@ def _check_fact_files(builder: "_ContentBuilder", files: list[tuple[int, Path, s
         try:
             found, problems = builder.fact_file(item[1], item[2], *context)
         except Exception as exc:  # a bug of reportgen's: raised again in the parent
-            return None, (item[2], exc)
+            return None, (item[2], f"{type(exc).__name__}: {exc}")
         return [freeze(fact) for fact in found], problems
 
-    for frozen, problems in forked_map(check, files, cores(), chunk=8):
+    for frozen, problems in forked_map(check, files, processes, chunk=8):
         if frozen is None:
-            shown, exc = problems
+            shown, message = problems
             current_file.set(shown)  # the command reports it as RG900 at this file
-            raise exc
+            raise WorkerFailed(message)
         yield [thaw(item, *context) for item in frozen], problems
 
 

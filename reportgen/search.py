@@ -55,10 +55,12 @@ def pagefind_executable() -> Path:
         raise BuildError(f"the pagefind binary is missing: {exc}") from None
 
 
-def index_site(site: Path, into: Path | None = None) -> list[str]:
+def index_site(site: Path, into: Path | None = None, work_prefix: str | None = None) -> list[str]:
     """Index the HTML pages of *site* into ``site/pagefind/`` (or into the folder *into*,
     to be put there later); returns the files of the bundle as paths under
-    ``pagefind/``, relative to the site.  Raises BuildError when Pagefind fails.
+    ``pagefind/``, relative to the site.  Pagefind works in a folder beside *site* whose
+    name starts with *work_prefix* (by default ``.{site name}.search-``).  Raises
+    BuildError when Pagefind fails.
 
     Pagefind holds everything it indexes in memory until it writes (about 200 bytes per
     indexed word: 2.3 GB for both languages of a national site), so each language is
@@ -76,10 +78,10 @@ def index_site(site: Path, into: Path | None = None) -> list[str]:
     languages: dict[str, dict] = {}
     entry: dict = {}
     # The work folder lies beside the site (the same file system, so pages are linked,
-    # not copied), not in it: a site being served never shows it.
-    # Named after the site, so that a build killed meanwhile has it removed by the next
-    # one (see reportgen.build.recover_interrupted).
-    prefix = f".{site.name.lstrip('.')}.search-"
+    # not copied), not in it: a site being served never shows it.  The build names it
+    # after the output folder, so that the next build removes it if this one is killed
+    # (see reportgen.build.recover_interrupted).
+    prefix = work_prefix or f".{site.name}.search-"
     with tempfile.TemporaryDirectory(prefix=prefix, dir=site.parent) as work:
         for lang, pages in sorted(by_language.items()):
             tree, output = Path(work) / lang / "site", Path(work) / lang / "bundle"

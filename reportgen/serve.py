@@ -114,11 +114,12 @@ class SiteServer:
 
     def __init__(self, out_dir: Path, watched: list[Path], rebuild: Callable[[], bool],
                  host: str = "127.0.0.1", port: int = 8000, interval: float = 0.5,
-                 after_rebuild: Callable[[], None] | None = None):
+                 after_rebuild: Callable[[], bool] | None = None):
         self.out_dir = out_dir
         self.watched = watched
         self.rebuild = rebuild
-        self.after_rebuild = after_rebuild  # work that may follow the reload (search index)
+        # Work that follows the reload (the search index); True when it changed the site.
+        self.after_rebuild = after_rebuild
         self.interval = interval
         self.version = 1
         self._stop = threading.Event()
@@ -141,8 +142,8 @@ class SiteServer:
             last = snapshot(self.watched)
             if self.rebuild():
                 self.version += 1  # open pages reload now...
-                if self.after_rebuild:
-                    self.after_rebuild()  # ...while this runs
+                if self.after_rebuild and self.after_rebuild():  # ...while this runs
+                    self.version += 1  # a search page open meanwhile needs the new index
 
     def serve_forever(self) -> None:
         watcher = threading.Thread(target=self.watch, name="reportgen-watch", daemon=True)

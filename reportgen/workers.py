@@ -30,6 +30,11 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
+class WorkerFailed(Exception):
+    """An unexpected error in a worker, raised again in the parent as its text (an
+    exception object itself may not survive the way back)."""
+
+
 _WORK: Callable | None = None
 
 

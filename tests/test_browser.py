@@ -150,6 +150,13 @@ def test_on_a_phone_the_live_chart_is_drawn_narrower_not_scaled_down(server, ope
         # (give or take the labels beside its panels), and its labels keep their size.
         assert chart_width < 1.4 * figure_width < 700
         assert label_px == 11
+    # The sources the chart names are all there, in lines, not cut off with an ellipsis.
+    subtitle = page.evaluate("""() => [...document.querySelectorAll(
+        'figure.chart.is-live .chart-live svg .role-title-subtitle text')].map(t =>
+        [...t.querySelectorAll('tspan')].map(line => line.textContent))""")
+    lines = [line for text in subtitle for line in text]
+    assert len(lines) > len(subtitle) and not any("…" in line for line in lines), lines
+    assert "sorongraya.co, 26 Februari 2024" in " ".join(lines)
     assert not errors(messages), messages
 
 

@@ -335,8 +335,9 @@ def failing(self, path, shown, *rest):
 c._ContentBuilder.fact_file = failing
 try:
     c.load_content(folder)
-except ValueError:
+except w.WorkerFailed as exc:
     from reportgen.errors import current_file
+    assert str(exc) == "ValueError: a bug", exc
     failed_at = Path(current_file.get()).name
 print(len(forks), parallel[0].facts == in_place[0].facts, parallel[1] == in_place[1],
       len(parallel[0].facts), sum(p.rule == "RG107" for p in parallel[1]), failed_at)

@@ -135,7 +135,7 @@ def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):
     (out / "index.html").write_text("old")
     seen = []
 
-    def fail(staging: Path) -> None:
+    def fail(staging: Path, **options) -> None:
         seen.append((staging / "index.html").read_text(encoding="utf-8"))
         raise BuildError("search index: pagefind failed")
 
