@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from .buildstate import (
-    BuildState, all_inputs_digest, inputs_digest, load_state, save_state,
+    BuildState, all_inputs_digest, files_in, inputs_digest, load_state, save_state,
 )
 from .content import load_content
 from .crosscheck import disagreement_map
@@ -41,7 +41,7 @@ from .pages import Page, plan_pages
 from .render import make_environment, render_page
 from .search import BUNDLE_DIR as SEARCH_BUNDLE, index_site
 from .vega import VegaRenderer, default_cache_dir
-from .workers import can_fork
+from .workers import can_fork, forked_map
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
 PDF_PATH = "report.pdf"
@@ -202,45 +202,23 @@ class _RenderJob:
         return outputs, chart_seconds
 
 
-_JOB: _RenderJob | None = None
-
-
-def _render_in_worker(indexes: list[int]) -> list[tuple[list[tuple[str, bytes]], float]]:
-    return [_JOB.render(i) for i in indexes]
-
-
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
                  progress: Progress | None) -> float:
-    """Render the chosen pages into *files*; returns the seconds spent on charts."""
-    global _JOB
-    chart_seconds = 0.0
-    done = 0
+    """Render the chosen pages into *files*; returns the seconds spent on charts.  Many
+    pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
+    inherit the loaded content; nothing in this process has started vl-convert yet, so
+    no runtime is forked."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
-        for index in indexes:
-            outputs, seconds = job.render(index)
-            chart_seconds += seconds
-            for path, data in outputs:
-                files.add(path, data)
-            done += 1
-            if progress:
-                progress("render", done, len(indexes))
-        return chart_seconds
-    # Workers fork from here and inherit the loaded content: nothing is pickled on the way
-    # in.  Nothing in this process has started vl-convert yet, so no runtime is forked.
-    _JOB = job
-    chunks = [indexes[i:i + 16] for i in range(0, len(indexes), 16)]
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for results in pool.imap(_render_in_worker, chunks):
-                for outputs, seconds in results:
-                    chart_seconds += seconds
-                    for path, data in outputs:
-                        files.add(path, data)
-                done += len(results)
-                if progress:
-                    progress("render", done, len(indexes))
-    finally:
-        _JOB = None
+        rendered = map(job.render, indexes)
+    else:
+        rendered = forked_map(job.render, indexes, workers, chunk=16)
+    chart_seconds = 0.0
+    for done, (outputs, seconds) in enumerate(rendered, 1):
+        chart_seconds += seconds
+        for path, data in outputs:
+            files.add(path, data)
+        if progress:
+            progress("render", done, len(indexes))
     return chart_seconds
 
 
@@ -433,9 +411,10 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                      if path in kept_pages or _belongs_to(path, kept_pages)}
         with timings.stage("carry over unchanged pages"):
             files.carry_over(carry)
-        kept_index = sorted(path for path in (previous.files if previous else ())
-                            if path.startswith(SEARCH_BUNDLE + "/"))
-        if search_later and mode == "incremental" and kept_index:
+        kept_index = (sorted(path for path in previous.files
+                             if path.startswith(SEARCH_BUNDLE + "/"))
+                      if search_later and mode == "incremental" else [])
+        if kept_index:
             files.carry_over(set(kept_index))
             search_files, result.search_pending = kept_index, True
         else:
@@ -480,9 +459,7 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
         shutil.rmtree(fresh, ignore_errors=True)
     state.files = {path: size for path, size in state.files.items()
                    if not path.startswith(SEARCH_BUNDLE + "/")}
-    for path in current.rglob("*"):
-        if path.is_file():
-            state.files[path.relative_to(out_dir).as_posix()] = path.stat().st_size
+    state.files.update(files_in(out_dir, SEARCH_BUNDLE))
     state.search_stale = False
     save_state(cache_dir, out_dir, state)
     return True

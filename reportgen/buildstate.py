@@ -47,6 +47,17 @@ def all_inputs_digest(inputs: str, content_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:
+    """Every file under *out_dir* (or its sub-folder *folder*): path relative to
+    *out_dir* -> size in bytes."""
+    files = {}
+    for root, _dirs, names in os.walk(out_dir / folder):
+        for name in names:
+            path = Path(root) / name
+            files[path.relative_to(out_dir).as_posix()] = path.stat().st_size
+    return files
+
+
 def _state_path(cache_dir: Path, out_dir: Path) -> Path:
     key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
     return cache_dir / "builds" / f"{key}.json"
@@ -66,15 +77,10 @@ class BuildState:
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,
              out_dir: Path) -> "BuildState":
-        files = {}
-        for root, _dirs, names in os.walk(out_dir):
-            for name in names:
-                path = Path(root) / name
-                files[path.relative_to(out_dir).as_posix()] = path.stat().st_size
         return cls(inputs, dict(prints),
                    {p.out_path: [f.id for f in p.facts] for p in pages},
                    {fid: [f.id for f in others] for fid, others in disagreeing.items()},
-                   files)
+                   files_in(out_dir))
 
     def intact(self, out_dir: Path) -> bool:
         """Whether the output folder still holds every file this build wrote, unchanged
