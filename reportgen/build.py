@@ -39,12 +39,16 @@ from .meta import sitemap_xml
 from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
-from .search import BUNDLE_DIR as SEARCH_BUNDLE, index_site
+from .search import (
+    BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, SearchCopies, index_documents, search_copy,
+)
 from .vega import VegaRenderer, default_cache_dir
 from .workers import can_fork, forked_map
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
 PDF_PATH = "report.pdf"
+SEARCH_COPIES = "search-copies"
+"""The folder of the cache that holds the pages' search copies."""
 PARALLEL_FROM = 48
 """Fewer pages than this are rendered in this process: starting workers costs more."""
 
@@ -172,6 +176,7 @@ class _RenderJob:
     templates_dir: Path
     cache_dir: Path | None
     disagreeing: dict | None = None  # fact id -> facts that disagree with it
+    copies: SearchCopies | None = None  # where the pages' search copies go
     envs: dict = field(default_factory=dict)  # language -> Jinja environment
     vega: VegaRenderer | None = None
 
@@ -185,8 +190,9 @@ class _RenderJob:
         if self.vega is None:
             self.vega = VegaRenderer(self.cache_dir)
 
-    def render(self, index: int) -> tuple[list[tuple[str, bytes]], float]:
-        """One page and its chart images: ([(path, bytes)], seconds spent on charts)."""
+    def render(self, index: int) -> tuple[list[tuple[str, bytes]], float, str | None]:
+        """One page and its chart images: ([(path, bytes)], seconds spent on charts, the
+        digest of the page's search copy or None if it has nothing to index)."""
         self.setup()
         page = self.pages[index]
         folder = PurePosixPath(page.out_path).parent
@@ -199,12 +205,14 @@ class _RenderJob:
         chart_seconds = time.perf_counter() - started
         html = render_page(self.envs[page.lang], self.content, page, names)
         outputs.append((page.out_path, html.encode("utf-8")))
-        return outputs, chart_seconds
+        copy = search_copy(html) if self.copies and page.kind in SEARCHABLE_KINDS else None
+        return outputs, chart_seconds, (self.copies.put(copy) if copy is not None else None)
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
-                 progress: Progress | None) -> float:
-    """Render the chosen pages into *files*; returns the seconds spent on charts.  Many
+                 progress: Progress | None) -> tuple[float, dict[str, str]]:
+    """Render the chosen pages into *files*; returns the seconds spent on charts and the
+    digests of the pages' search copies (page path -> digest).  Many
     pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
     inherit the loaded content; nothing in this process has started vl-convert yet, so
     no runtime is forked."""
@@ -212,14 +220,16 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
         rendered = map(job.render, indexes)
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
-    chart_seconds = 0.0
-    for done, (outputs, seconds) in enumerate(rendered, 1):
+    chart_seconds, copies = 0.0, {}
+    for done, (outputs, seconds, copy) in enumerate(rendered, 1):
         chart_seconds += seconds
         for path, data in outputs:
             files.add(path, data)
+        if copy is not None:
+            copies[outputs[-1][0]] = copy
         if progress:
             progress("render", done, len(indexes))
-    return chart_seconds
+    return chart_seconds, copies
 
 
 # --- The printed report -------------------------------------------------------------------
@@ -386,13 +396,14 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         return result
 
     report = PdfReport(content, templates_dir, cache_dir) if pdf else None
-    with SiteFiles(out_dir) as files, _closing(report):
+    with SiteFiles(out_dir) as files, _closing(report), \
+            _search_copies(cache_dir, out_dir) as copies:
         if report:
             report.start()
-        job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing)
+        job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing, copies)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
-            chart_seconds = render_pages(job, indexes, files, workers, progress)
+            chart_seconds, search_copies = render_pages(job, indexes, files, workers, progress)
         timings["charts (within render)"] = chart_seconds
         result.rendered = len(indexes)
         result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))
@@ -409,6 +420,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             kept_pages = {p.out_path for p in pages} - to_render
             carry = {path for path in previous.files
                      if path in kept_pages or _belongs_to(path, kept_pages)}
+            search_copies.update(_kept_copies(previous, kept_pages, copies, out_dir))
         with timings.stage("carry over unchanged pages"):
             files.carry_over(carry)
         kept_index = (sorted(path for path in previous.files
@@ -419,7 +431,10 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             search_files, result.search_pending = kept_index, True
         else:
             with timings.stage("search index"):
-                search_files = index_site(files.staging, work_prefix=_search_work(out_dir))
+                search_files = index_documents(
+                    {path: copies.path(digest) for path, digest in search_copies.items()},
+                    files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
+                    _search_work(out_dir))
         if report:
             with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
                 files.add(PDF_PATH, report.result())
@@ -433,6 +448,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             state.all_inputs = everything
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
             state.search_stale = result.search_pending
+            state.search_copies = dict(sorted(search_copies.items()))
             save_state(cache_dir, out_dir, state)
     return result
 
@@ -450,7 +466,10 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     fresh = Path(tempfile.mkdtemp(prefix=_search_work(out_dir), dir=out_dir.parent))
     try:
         bundle = fresh / SEARCH_BUNDLE
-        index_site(out_dir, into=bundle, work_prefix=_search_work(out_dir))
+        copies = SearchCopies(cache_dir / SEARCH_COPIES)
+        documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
+        index_documents({path: copies.path(digest) for path, digest in documents.items()},
+                        bundle, out_dir.parent, _search_work(out_dir))
         current, old = out_dir / SEARCH_BUNDLE, fresh / "old"
         if current.exists():
             current.rename(old)
@@ -463,6 +482,38 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     state.search_stale = False
     save_state(cache_dir, out_dir, state)
     return True
+
+
+@contextmanager
+def _search_copies(cache_dir: Path | None, out_dir: Path):
+    """Where this build keeps the search copies of its pages: in the cache, or, without
+    one, in a work folder beside the site, removed when the build ends."""
+    if cache_dir:
+        yield SearchCopies(cache_dir / SEARCH_COPIES)
+        return
+    work = Path(tempfile.mkdtemp(prefix=_search_work(out_dir.resolve()),
+                                 dir=out_dir.resolve().parent))
+    try:
+        yield SearchCopies(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _kept_copies(previous: BuildState, kept_pages: set[str], copies: SearchCopies,
+                 out_dir: Path) -> dict[str, str]:
+    """The search copies of the pages an incremental build keeps: as recorded by the
+    previous build, or, where the cache no longer has one, made again from the page."""
+    kept = {}
+    for path, digest in previous.search_copies.items():
+        if path not in kept_pages:
+            continue
+        if not copies.has(digest):
+            copy = search_copy((out_dir / path).read_text(encoding="utf-8"))
+            if copy is None:
+                continue
+            digest = copies.put(copy)
+        kept[path] = digest
+    return kept
 
 
 @contextmanager

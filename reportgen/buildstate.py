@@ -2,8 +2,9 @@
 
 A :class:`BuildState` records, per output folder, a digest of every input other than the
 fact files (templates, registries, prose pages, reportgen's own code, the build options),
-each fact's fingerprint, which facts each page shows, which facts disagree, and the
-files written with their sizes.  It lives in the cache folder, never in the site.
+each fact's fingerprint, which facts each page shows, which facts disagree, the files
+written with their sizes, and the digest of each page's search copy (see
+:class:`reportgen.search.SearchCopies`).  It lives in the cache folder, never in the site.
 
 The build uses it only when the digest matches and the output folder still holds every
 recorded file at its recorded size; otherwise it renders everything again.
@@ -20,7 +21,7 @@ from pathlib import Path
 from .factcache import _code_version
 from .loader import REGISTRY_FILES
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 
 
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
@@ -73,6 +74,7 @@ class BuildState:
     all_inputs: str = ""  # inputs digest with every fact file's bytes too
     counts: dict[str, int] = field(default_factory=dict)  # pages and facts, for messages
     search_stale: bool = False  # the search index predates the pages (serve, search later)
+    search_copies: dict[str, str] = field(default_factory=dict)  # page path -> copy digest
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,

@@ -211,3 +211,16 @@ def test_search_later_makes_the_index_when_there_is_none_to_keep(project):
     result = build_site(content, templates, out, cache_dir=cache, search_later=True)
     assert result.mode == "full" and not result.search_pending
     assert bundle(out)
+
+
+def test_search_copies_missing_from_the_cache_are_made_again_from_the_pages(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    shutil.rmtree(cache / "search-copies")  # a pruned or partly lost cache
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental" and again.rendered < again.pages
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert not list(root.glob(".*search-*"))

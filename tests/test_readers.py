@@ -135,11 +135,11 @@ def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):
     (out / "index.html").write_text("old")
     seen = []
 
-    def fail(staging: Path, **options) -> None:
-        seen.append((staging / "index.html").read_text(encoding="utf-8"))
+    def fail(documents: dict, bundle: Path, *where) -> None:
+        seen.append((bundle.parent / "index.html").read_text(encoding="utf-8"))
         raise BuildError("search index: pagefind failed")
 
-    monkeypatch.setattr(reportgen.build, "index_site", fail)
+    monkeypatch.setattr(reportgen.build, "index_documents", fail)
     with pytest.raises(BuildError, match="pagefind failed"):
         build_site(DATA / "minimal" / "content", TEMPLATES, out, use_cache=False)
     assert "<html" in seen[0]  # the index is made from the new pages, before the swap

@@ -1,0 +1,52 @@
+"""Search copies: what Pagefind is given of a page instead of the whole page (the index
+they give is compared with a run over the whole pages in tests/test_readers.py)."""
+
+from __future__ import annotations
+
+from reportgen.search import SearchCopies, search_copy
+
+PAGE = """<!DOCTYPE html>
+<html lang="en" data-theme="auto"><head><title>T</title>
+<script type="application/ld+json">{"a": "<div>"}</script></head><body>
+<nav>menu</nav>
+<main id="main" class="wrap" data-pagefind-body>
+<h1><span data-pagefind-meta="title">Kota Contoh</span></h1>
+<div class="a"><p>kept</p>
+<div class="table-wrap" data-pagefind-ignore><div><div>nested</div></div><p>table</p></div>
+<p>after</p></div>
+<span class="cites" data-pagefind-ignore><a href="#n1">[1]</a></span> tail
+<details data-pagefind-ignore><summary>x</summary><span data-pagefind-filter="year">2024</span></details>
+<img src="a.png" alt="" data-pagefind-ignore>
+</main>
+<section class="notes" data-pagefind-ignore>notes</section>
+</body></html>
+"""
+
+
+def test_a_search_copy_keeps_the_indexed_main_without_what_pagefind_ignores():
+    copy = search_copy(PAGE)
+    assert copy.startswith('<!DOCTYPE html>\n<html lang="en" data-theme="auto"><head>')
+    body = copy[copy.index("<body>") + 6:copy.index("</body>")]
+    assert body.startswith('<main id="main" class="wrap" data-pagefind-body>')
+    assert body.endswith("</main>")
+    for gone in ("nested", "table", "[1]", "a.png", "menu", "notes", "ld+json", "<title>"):
+        assert gone not in copy
+    assert "<p>kept</p>\n\n<p>after</p></div>" in body  # the nested divs end where they should
+    assert " tail" in body
+    # Pagefind reads filters and metadata even inside ignored elements: those stay.
+    assert '<span data-pagefind-filter="year">2024</span>' in body
+    assert '<span data-pagefind-meta="title">Kota Contoh</span>' in body
+
+
+def test_a_page_without_an_indexed_body_has_no_search_copy():
+    assert search_copy("<html lang='id'><body><main id='main'>x</main></body></html>") is None
+
+
+def test_search_copies_are_stored_by_their_hash(tmp_path):
+    copies = SearchCopies(tmp_path / "copies")
+    digest = copies.put("<html>ä</html>")
+    assert copies.put("<html>ä</html>") == digest and copies.has(digest)
+    assert copies.path(digest).read_bytes() == "<html>ä</html>".encode()
+    assert copies.path(digest).parent.name == digest[:2]
+    assert not copies.has("0" * 64)
+    assert [p.name for p in (tmp_path / "copies").rglob("*.tmp*")] == []
