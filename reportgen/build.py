@@ -3,15 +3,16 @@
 :func:`build_site` reads like a table of contents of the build.  All content is loaded and
 validated before anything is written; pages are rendered (in parallel across cores when
 there are many) and written as they come into a fresh folder beside the target
-(:class:`SiteFiles`), which replaces the old site only when everything succeeded: a failed
+(:class:`SiteFiles`), which goes into the site only when everything succeeded: a failed
 build leaves the previous site untouched.
 
 Rebuilds are incremental: :mod:`reportgen.buildstate` remembers what the last build of
 an output folder was made from.  When only facts changed, only the pages that show a
-changed fact (or a fact that disagrees with one) are rendered again; the rest of the
-previous site is carried over.  When anything else changed (templates, registries, prose
-pages, reportgen itself), every page is rendered again, charts still coming from their
-cache.
+changed fact (or a fact that disagrees with one) are rendered again, and only they, the
+data files and the search index are moved into the site; the rest of it stays.  When
+anything else changed (templates, registries, prose pages, reportgen itself), every page
+is rendered again, charts still coming from their cache, and the new folder is swapped
+in for the old.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from .buildstate import (
-    BuildState, all_inputs_digest, files_in, inputs_digest, load_state, save_state,
+    BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, load_state,
+    save_state,
 )
 from .content import load_content
 from .crosscheck import disagreement_map
@@ -66,18 +68,20 @@ class BuildResult:
     facts: int
     files: int
     warnings: list[Problem] = field(default_factory=list)
-    rendered: int = 0  # pages rendered this time (the rest were carried over)
+    rendered: int = 0  # pages rendered this time (the rest were kept)
     mode: str = "full"  # "full", "incremental" or "unchanged"
     timings: dict[str, float] = field(default_factory=dict)
     search_pending: bool = False  # the search index is the previous one (search_later)
 
 
 class SiteFiles:
-    """The new site, written file by file into a staging folder beside *out_dir* as the
-    build makes it (a national site does not fit in memory), and swapped in by
-    :meth:`publish` only when everything succeeded.  Refuses to write the same path
-    twice or anywhere outside the staging folder.  Use it as a context manager: if the
-    build fails, the staging folder is removed and the previous site stays as it was."""
+    """The new site's files, written one by one into a staging folder beside *out_dir* as
+    the build makes them (a national site does not fit in memory), and put in place only
+    when everything succeeded: the whole folder swapped in (:meth:`publish`), or, for an
+    incremental build, its files moved into the site (:meth:`publish_update`).  Refuses
+    to write the same path twice or anywhere outside the staging folder.  Use it as a
+    context manager: if the build fails, the staging folder is removed and the previous
+    site stays as it was."""
 
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
@@ -119,19 +123,6 @@ class SiteFiles:
             self._inside.add(target.parent)
         return target
 
-    def carry_over(self, paths: set[str]) -> None:
-        """Take *paths* not written by this build from the current site (hard-linked
-        where possible): the pages an incremental build did not need to render.  Their
-        paths come from the record of the previous build and are checked by their text:
-        nothing but this build writes into the staging folder, and it makes no links."""
-        for path in sorted(paths - self.sizes.keys()):
-            source, target = self.out_dir / path, self._target(path, resolve=False)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
-
     def publish(self) -> None:
         """Swap the staging folder in for the current site; if this is interrupted, the
         previous site is put back."""
@@ -148,6 +139,48 @@ class SiteFiles:
             raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+    def publish_update(self, keep: set[str]) -> dict[str, int]:
+        """Move this build's files into the current site instead of swapping the whole
+        folder (an incremental build, which rendered a few pages of thousands): each file
+        by one atomic rename, so a reader sees it whole, old or new; the search index's
+        entry file last, so it never names a file not there yet.  Then remove every file
+        of the site that this build neither wrote nor keeps (*keep*), and folders left
+        empty, so the site is what a full build would have made.  Returns the files
+        written (path -> size).
+
+        Everything that can fail in a build has happened before this is called; if it
+        is interrupted, the site is part old, part new, so the build has already removed
+        its saved state and the next build renders everything (see :func:`build_site`)."""
+        written = files_in(self.staging)
+        site, checked = self.out_dir, {self.out_dir}
+        last = f"{SEARCH_BUNDLE}/pagefind-entry.json"
+        for path in sorted(written, key=lambda p: (p == last, p)):
+            target = site / path
+            if target.parent not in checked:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folder = target.parent.resolve()
+                if site not in folder.parents and folder != site:
+                    raise BuildError(f"refusing to write outside the site: {path!r}")
+                checked.add(target.parent)
+            os.replace(self.staging / path, target)
+        wanted = keep | written.keys()
+        for root, _folders, names in os.walk(site, topdown=False):
+            here = Path(root)
+            inside = here.relative_to(site).as_posix()
+            kept = 0
+            for name in names:
+                if (name if inside == "." else f"{inside}/{name}") in wanted:
+                    kept += 1
+                else:
+                    (here / name).unlink()
+            if here != site and not kept:
+                try:
+                    here.rmdir()
+                except OSError:
+                    pass  # a sub-folder still holds files
+        self.discard()
+        return written
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -415,23 +448,18 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             files.add("data/facts.csv", facts_csv(content))
             files.add("sitemap.xml", sitemap_xml(content, pages))
 
-        carry = set()
+        keep = set()
         if mode == "incremental":
             kept_pages = {p.out_path for p in pages} - to_render
-            carry = {path for path in previous.files
-                     if path in kept_pages or _belongs_to(path, kept_pages)}
+            keep = {path for path in previous.files
+                    if path in kept_pages or _belongs_to(path, kept_pages)}
             search_copies.update(_kept_copies(previous, kept_pages, copies, out_dir))
-        with timings.stage("carry over unchanged pages"):
-            files.carry_over(carry)
-        kept_index = (sorted(path for path in previous.files
-                             if path.startswith(SEARCH_BUNDLE + "/"))
-                      if search_later and mode == "incremental" else [])
-        if kept_index:
-            files.carry_over(set(kept_index))
-            search_files, result.search_pending = kept_index, True
-        else:
+            if search_later:  # the previous index stays until refresh_search
+                keep.update(p for p in previous.files if p.startswith(SEARCH_BUNDLE + "/"))
+                result.search_pending = True
+        if not result.search_pending:
             with timings.stage("search index"):
-                search_files = index_documents(
+                index_documents(
                     {path: copies.path(digest) for path, digest in search_copies.items()},
                     files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
                     _search_work(out_dir))
@@ -440,11 +468,17 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                 files.add(PDF_PATH, report.result())
             if report.pending:
                 timings["pdf (within, alongside the pages)"] = report.seconds
-        with timings.stage("swap in"):
-            files.publish()
-        result.files = len(files.sizes.keys() | carry) + len(search_files)
+        with timings.stage("swap in" if mode == "full" else "move into the site"):
+            if mode == "full":
+                files.publish()
+                site_files = files_in(out_dir)
+            else:
+                forget_state(cache_dir, out_dir)  # the site is part old, part new meanwhile
+                site_files = {path: previous.files[path] for path in keep}
+                site_files.update(files.publish_update(keep))
+        result.files = len(site_files)
         if cache_dir:
-            state = BuildState.make(digest, prints, pages, disagreeing, out_dir)
+            state = BuildState.make(digest, prints, pages, disagreeing, site_files)
             state.all_inputs = everything
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
             state.search_stale = result.search_pending

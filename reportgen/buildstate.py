@@ -78,11 +78,11 @@ class BuildState:
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,
-             out_dir: Path) -> "BuildState":
+             files: dict[str, int]) -> "BuildState":
         return cls(inputs, dict(prints),
                    {p.out_path: [f.id for f in p.facts] for p in pages},
                    {fid: [f.id for f in others] for fid, others in disagreeing.items()},
-                   files_in(out_dir))
+                   dict(sorted(files.items())))
 
     def intact(self, out_dir: Path) -> bool:
         """Whether the output folder still holds every file this build wrote, unchanged
@@ -107,6 +107,12 @@ def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
         return BuildState(**data)
     except (OSError, ValueError, TypeError):
         return None
+
+
+def forget_state(cache_dir: Path | None, out_dir: Path) -> None:
+    """Remove the saved state of *out_dir*: its next build renders everything."""
+    if cache_dir:
+        _state_path(cache_dir, out_dir).unlink(missing_ok=True)
 
 
 def save_state(cache_dir: Path, out_dir: Path, state: BuildState) -> None:

@@ -255,11 +255,10 @@ class _ContentBuilder:
         return unique
 
     def fact(self, checker: RecordChecker, data, loc, sources, regions, programs, metrics):
-        values = checker.record(data, loc, schema.FACT, "fact")
+        values, ok = checker.fields(data, loc, schema.FACT, "fact")
         if values is None:
             return None
         where = (checker.file.display, *loc)
-        ok = True
 
         def resolve(loc, ref: str, registry: dict, kind: str):
             nonlocal ok
@@ -272,12 +271,16 @@ class _ContentBuilder:
             self.add((checker.file.display, *loc), "RG104", f"unknown {kind} '{ref}'", hint)
             return None
 
-        region = resolve(data.loc_of("region"), values["region"], regions, "region")
-        metric = resolve(data.loc_of("metric"), values["metric"], metrics, "metric")
+        # What the fields that are right refer to is checked even when others are wrong.
+        region = metric = None
+        if "region" in values:
+            region = resolve(data.loc_of("region"), values["region"], regions, "region")
+        if "metric" in values:
+            metric = resolve(data.loc_of("metric"), values["metric"], metrics, "metric")
         fact_programs = [resolve(data["programs"].loc_of(i), p, programs, "program")
-                         for i, p in enumerate(values["programs"])]
+                         for i, p in enumerate(values.get("programs", ()))]
         citations = []
-        for index, item in enumerate(values["sources"]):
+        for index, item in enumerate(values.get("sources", ())):
             item_loc = data["sources"].loc_of(index)
             cited = checker.record(item, item_loc, schema.CITATION, "citation")
             if cited is None:

@@ -71,12 +71,21 @@ class RecordChecker:
 
     def record(self, data: object, loc, specs: list[schema.FieldSpec], kind: str) -> dict | None:
         """Check one mapping against *specs*; returns the cleaned values, or None if unusable."""
+        values, whole = self.fields(data, loc, specs, kind)
+        return values if whole else None
+
+    def fields(self, data: object, loc, specs: list[schema.FieldSpec],
+               kind: str) -> tuple[dict | None, bool]:
+        """Check one mapping against *specs*: (the cleaned values of the fields that are
+        right, or None if it is not a mapping at all; whether every field is right).  The
+        caller can go on checking what the good fields refer to, so that one run reports
+        every problem of a record."""
         if data is REJECTED:
-            return None
+            return None, False
         if not isinstance(data, YamlMap):
             self.problem(loc, "RG103", f"a {kind} must be a mapping of fields",
                          f"write it as 'key: value' lines; fields: {', '.join(s.name for s in specs)}")
-            return None
+            return None, False
         known = {spec.name: spec for spec in specs}
         ok = True
         for key in data:
@@ -102,7 +111,7 @@ class RecordChecker:
                 ok = False
             else:
                 values[spec.name] = checked
-        return values if ok else None
+        return values, ok
 
     def field(self, spec: schema.FieldSpec, value: object, loc, kind: str):
         """Check one value against its spec; returns the clean value or _BAD."""

@@ -185,7 +185,8 @@ def test_interrupted_write_leaves_the_previous_site_as_it_was(built, monkeypatch
 
 
 def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch):
-    """Ctrl-C between moving the old site aside and moving the new one in."""
+    """Ctrl-C between moving the old site aside and moving the new one in (a full
+    build: an incremental one moves files into the site instead, tested below)."""
     content, out, before = built
     facts = content / "facts" / "kota-contoh.yaml"
     facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
@@ -201,11 +202,62 @@ def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch)
 
     monkeypatch.setattr(Path, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
-        build_site(content, TEMPLATES, out)
+        build_site(content, TEMPLATES, out, use_cache=False)
     monkeypatch.undo()
     assert out.exists()
     assert_unchanged(out, before)
     assert not list(out.parent.glob(f".{out.name}.new-*"))
+
+
+def test_incremental_build_moves_only_its_files_into_the_site(built, tmp_path):
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    inode = {path: (out / path).stat().st_ino for path in before}
+    result = build_site(content, TEMPLATES, out)
+    assert result.mode == "incremental"
+    after = all_files(out)
+    clean = tmp_path / "clean"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert_same(after, all_files(clean))  # the old search index's files are gone too
+    moved = {path for path in after if path in inode and (out / path).stat().st_ino != inode[path]}
+    assert "regions/kota-contoh/index.html" in moved and "data/facts.json" in moved
+    assert "tentang/index.html" not in moved  # a page the fact is not on stays as it was
+    assert after["tentang/index.html"] == before["tentang/index.html"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+
+
+@pytest.mark.parametrize("after", [1, 5])
+def test_interrupted_update_of_the_site_makes_the_next_build_a_full_one(
+        built, monkeypatch, tmp_path, after):
+    """Ctrl-C while an incremental build moves its files into the site: the site is part
+    old, part new, and the next build renders everything and replaces it whole."""
+    content, out, before = built
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    real_replace = os.replace
+    calls = []
+
+    def replace(source, target):
+        if Path(target).is_relative_to(out):  # moving a file into the site
+            calls.append(target)
+            if len(calls) > after:
+                raise KeyboardInterrupt
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(content, TEMPLATES, out)
+    monkeypatch.undo()
+    assert len(calls) == after + 1
+    again = build_site(content, TEMPLATES, out)
+    assert again.mode == "full"
+    clean = tmp_path / "clean"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert_same(all_files(out), all_files(clean))
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
 
 
 def test_leftovers_of_a_killed_build_are_recovered(built):
@@ -237,6 +289,31 @@ def test_write_outside_the_site_is_refused_before_anything_is_written(built, mon
     assert result.exit_code == 1 and "refusing to write outside the site" in result.stderr
     assert_unchanged(out, before)
     assert not (out.parent / "escaped.html").exists()
+
+
+def test_an_incremental_build_does_not_follow_a_link_out_of_the_site(built, tmp_path):
+    """A folder of the site replaced by a link elsewhere (by hand, or by a tool): an
+    incremental build refuses to move files through it, and the next build is a full
+    one that replaces the site whole."""
+    content, out, before = built
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(out / "regions", elsewhere)
+    shutil.rmtree(out / "regions")
+    (out / "regions").symlink_to(elsewhere, target_is_directory=True)
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+    inside = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
+    untouched = all_files(elsewhere)
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 1 and "refusing to write outside the site" in result.stderr
+    assert "Traceback" not in result.output
+    assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == inside
+    assert all_files(elsewhere) == untouched
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert not (out / "regions").is_symlink()
+    assert "1.001" in (out / "regions/kota-contoh/index.html").read_text(encoding="utf-8")
 
 
 def test_a_successful_build_replaces_the_site_and_leaves_nothing_beside_it(built):

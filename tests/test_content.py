@@ -294,6 +294,26 @@ def test_many_problems_in_several_files_are_all_reported_sorted(content_dir):
     assert "did you mean 'title_en'?" in problems[-1].hint
 
 
+def test_a_fact_with_a_wrong_field_still_has_its_references_checked(content_dir):
+    """One run names every problem of a fact: a bad value does not hide an unknown
+    region, program, metric or source in the same fact."""
+    edit(content_dir, FACTS, "    value: 1000\n", "    value: seribu lebih\n")
+    edit(content_dir, FACTS, "    region: kota-contoh\n    programs: [jkk]\n",
+         "    region: kota-cotnoh\n    programs: [jkm]\n")
+    edit(content_dir, FACTS, "    metric: participants-protected\n    value: seribu",
+         "    metric: participants-protectd\n    value: seribu")
+    edit(content_dir, FACTS, "      - source: harian-2024-03-01\n        quote: Tahun lalu",
+         "      - source: harian-2024-03-02\n        quote: Tahun lalu")
+    content, problems = load(content_dir)
+    assert content is None
+    found = [(p.line, p.column, p.rule) for p in problems if p.path == FACTS]
+    assert found == [(3, 13, "RG104"), (4, 16, "RG104"), (5, 13, "RG104"), (6, 12, "RG103"),
+                     (12, 17, "RG104")], [p.format() for p in problems]
+    region = next(p for p in problems if p.line == 3)
+    assert "unknown region 'kota-cotnoh'" in region.message
+    assert "did you mean 'kota-contoh'?" in region.hint
+
+
 def test_broken_registry_record_is_reported_once_not_at_every_reference(content_dir):
     edit(content_dir, "regions.yaml", "    name: Kota Contoh\n", "    nmae: Kota Contoh\n")
     content, problems = load(content_dir)
