@@ -124,6 +124,13 @@ def built(tmp_path) -> tuple[Path, Path, dict[str, bytes]]:
     return content, out, all_files(out)
 
 
+def edit_a_fact(content: Path) -> None:
+    """Change one figure (1,000 participants to 1,001): an incremental rebuild."""
+    facts = content / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
+                     encoding="utf-8")
+
+
 def assert_unchanged(out: Path, before: dict[str, bytes]) -> None:
     assert_same(all_files(out), before)
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"], "staging folder left behind"
@@ -164,9 +171,7 @@ def test_content_error_leaves_the_previous_site_as_it_was(built):
 def test_interrupted_write_leaves_the_previous_site_as_it_was(built, monkeypatch, after):
     """Ctrl-C while the new site is being written (after some files, or before any)."""
     content, out, before = built
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     real_write = Path.write_bytes
     calls = []
 
@@ -188,9 +193,7 @@ def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch)
     """Ctrl-C between moving the old site aside and moving the new one in (a full
     build: an incremental one moves files into the site instead, tested below)."""
     content, out, before = built
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     real_rename = Path.rename
     calls = []
 
@@ -211,9 +214,7 @@ def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch)
 
 def test_incremental_build_moves_only_its_files_into_the_site(built, tmp_path):
     content, out, before = built
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     inode = {path: (out / path).stat().st_ino for path in before}
     result = build_site(content, TEMPLATES, out)
     assert result.mode == "incremental"
@@ -234,9 +235,7 @@ def test_interrupted_update_of_the_site_makes_the_next_build_a_full_one(
     """Ctrl-C while an incremental build moves its files into the site: the site is part
     old, part new, and the next build renders everything and replaces it whole."""
     content, out, before = built
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     real_replace = os.replace
     calls = []
 
@@ -275,9 +274,7 @@ def test_leftovers_of_a_killed_build_are_recovered(built):
 
 def test_write_outside_the_site_is_refused_before_anything_is_written(built, monkeypatch):
     content, out, before = built
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     real_copy_static = build_module.copy_static
 
     def copy_static(templates_dir, files):
@@ -300,9 +297,7 @@ def test_an_incremental_build_does_not_follow_a_link_out_of_the_site(built, tmp_
     shutil.copytree(out / "regions", elsewhere)
     shutil.rmtree(out / "regions")
     (out / "regions").symlink_to(elsewhere, target_is_directory=True)
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     inside = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
     untouched = all_files(elsewhere)
     result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
@@ -318,9 +313,7 @@ def test_an_incremental_build_does_not_follow_a_link_out_of_the_site(built, tmp_
 
 def test_a_successful_build_replaces_the_site_and_leaves_nothing_beside_it(built):
     content, out, before = built
-    facts = content / "facts" / "kota-contoh.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("value: 1000", "value: 1001"),
-                     encoding="utf-8")
+    edit_a_fact(content)
     (out / "stale.html").write_text("from an older build")
     result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
     assert result.exit_code == 0, result.output
