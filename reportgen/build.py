@@ -29,7 +29,7 @@ from typing import Callable
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, load_state,
-    save_state,
+    remove_unlisted, save_state, state_key,
 )
 from .content import load_content
 from .crosscheck import disagreement_map
@@ -51,6 +51,8 @@ BUNDLE_PATH = "static/vendor/vega-bundle.js"
 PDF_PATH = "report.pdf"
 SEARCH_COPIES = "search-copies"
 """The folder of the cache that holds the pages' search copies."""
+SEARCH_TREES = "search-trees"
+"""The folder of the cache that holds, per site, the folders Pagefind is run on."""
 PARALLEL_FROM = 48
 """Fewer pages than this are rendered in this process: starting workers costs more."""
 
@@ -143,8 +145,9 @@ class SiteFiles:
     def publish_update(self, keep: set[str]) -> dict[str, int]:
         """Move this build's files into the current site instead of swapping the whole
         folder (an incremental build, which rendered a few pages of thousands): each file
-        by one atomic rename, so a reader sees it whole, old or new; the search index's
-        entry file last, so it never names a file not there yet.  Then remove every file
+        by one atomic rename, so a reader sees it whole, old or new, unless the site has
+        it already, byte for byte (most of the search index, the scripts and styles); the
+        search index's entry file last, so it never names a file not there yet.  Then remove every file
         of the site that this build neither wrote nor keeps (*keep*), and folders left
         empty, so the site is what a full build would have made.  Returns the files
         written (path -> size).
@@ -163,22 +166,9 @@ class SiteFiles:
                 if site not in folder.parents and folder != site:
                     raise BuildError(f"refusing to write outside the site: {path!r}")
                 checked.add(target.parent)
-            os.replace(self.staging / path, target)
-        wanted = keep | written.keys()
-        for root, _folders, names in os.walk(site, topdown=False):
-            here = Path(root)
-            inside = here.relative_to(site).as_posix()
-            kept = 0
-            for name in names:
-                if (name if inside == "." else f"{inside}/{name}") in wanted:
-                    kept += 1
-                else:
-                    (here / name).unlink()
-            if here != site and not kept:
-                try:
-                    here.rmdir()
-                except OSError:
-                    pass  # a sub-folder still holds files
+            if not _same_bytes(self.staging / path, target, written[path]):
+                os.replace(self.staging / path, target)
+        remove_unlisted(site, keep | written.keys())
         self.discard()
         return written
 
@@ -462,7 +452,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                 index_documents(
                     {path: copies.path(digest) for path, digest in search_copies.items()},
                     files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
-                    _search_work(out_dir))
+                    _search_work(out_dir), _search_trees(cache_dir, out_dir))
         if report:
             with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
                 files.add(PDF_PATH, report.result())
@@ -503,7 +493,8 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
         copies = SearchCopies(cache_dir / SEARCH_COPIES)
         documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
         index_documents({path: copies.path(digest) for path, digest in documents.items()},
-                        bundle, out_dir.parent, _search_work(out_dir))
+                        bundle, out_dir.parent, _search_work(out_dir),
+                        _search_trees(cache_dir, out_dir))
         current, old = out_dir / SEARCH_BUNDLE, fresh / "old"
         if current.exists():
             current.rename(old)
@@ -533,6 +524,10 @@ def _search_copies(cache_dir: Path | None, out_dir: Path):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _search_trees(cache_dir: Path | None, out_dir: Path) -> Path | None:
+    return cache_dir / SEARCH_TREES / state_key(out_dir) if cache_dir else None
+
+
 def _kept_copies(previous: BuildState, kept_pages: set[str], copies: SearchCopies,
                  out_dir: Path) -> dict[str, str]:
     """The search copies of the pages an incremental build keeps: as recorded by the
@@ -558,6 +553,16 @@ def _closing(report: PdfReport | None):
     finally:
         if report:
             report.close()
+
+
+def _same_bytes(new: Path, current: Path, size: int) -> bool:
+    """Whether the file *current* holds what *new* (of *size* bytes) holds."""
+    try:
+        if current.is_symlink() or current.stat().st_size != size:
+            return False
+        return current.read_bytes() == new.read_bytes()
+    except OSError:
+        return False
 
 
 def _belongs_to(path: str, page_paths: set[str]) -> bool:

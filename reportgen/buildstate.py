@@ -59,9 +59,32 @@ def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:
     return files
 
 
+def remove_unlisted(root: Path, keep) -> None:
+    """Remove every file under *root* whose path relative to it is not in *keep* (a set
+    of POSIX paths), and the folders left empty.  Links to folders are not followed."""
+    top = str(root)
+    for folder, _folders, names in os.walk(top, topdown=False):
+        inside = os.path.relpath(folder, top)
+        kept = 0
+        for name in names:
+            if (name if inside == "." else f"{inside}/{name}") in keep:
+                kept += 1
+            else:
+                os.unlink(os.path.join(folder, name))
+        if folder != top and not kept:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass  # a sub-folder still holds files
+
+
+def state_key(out_dir: Path) -> str:
+    """A name for an output folder in the cache (its saved state, its search trees)."""
+    return hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
+
+
 def _state_path(cache_dir: Path, out_dir: Path) -> Path:
-    key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
-    return cache_dir / "builds" / f"{key}.json"
+    return cache_dir / "builds" / f"{state_key(out_dir)}.json"
 
 
 @dataclass

@@ -39,6 +39,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .buildstate import remove_unlisted
 from .errors import BuildError
 from .i18n import split_path
 
@@ -124,9 +125,10 @@ class SearchCopies:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._root = str(folder)
 
     def path(self, digest: str) -> Path:
-        return self.folder / digest[:2] / digest
+        return Path(f"{self._root}/{digest[:2]}/{digest}")
 
     def put(self, copy: str) -> str:
         """Store *copy*; returns its digest."""
@@ -163,40 +165,46 @@ def index_site(site: Path, into: Path | None = None, work_prefix: str | None = N
 
 
 def index_documents(documents: dict[str, Path], bundle: Path, work_parent: Path,
-                    work_prefix: str) -> list[str]:
+                    work_prefix: str, trees: Path | None = None) -> list[str]:
     """Index *documents* (a page's path in the site -> the file of its search copy) into
     the folder *bundle*; returns the files of the bundle as paths under ``pagefind/``,
-    relative to the site.  Pagefind works in a folder in *work_parent* whose name starts
-    with *work_prefix*.  Raises BuildError when Pagefind fails.
+    relative to the site.  Raises BuildError when Pagefind fails.
+
+    Pagefind is run on a folder of links to the copies, laid out as the site is.  With
+    *trees* (a folder in the cache, one per site), those folders stay from one build to
+    the next, and only the links of pages whose copy changed are made again; without,
+    they are made in a folder in *work_parent* whose name starts with *work_prefix*, and
+    removed.
 
     Pagefind holds everything it indexes in memory until it writes (about 200 bytes per
     indexed word: 2.3 GB for both languages of a national site), so each language is
-    indexed by a run of its own, on a folder of links to that language's copies, and the
-    runs' bundles are merged: their files do not overlap (each index is named by its
-    language and hash, the scripts are the same bytes) and the entry file lists each
-    run's language.  The result is the bundle one run over every page would write."""
+    indexed by a run of its own, and the runs write into the same bundle: their files do
+    not overlap (each index is named by its language and hash, the scripts are the same
+    bytes) and the entry file lists each run's language.  The result is the bundle one
+    run over every page would write."""
     by_language: dict[str, list[str]] = {}
     for relative in sorted(documents):
         by_language.setdefault(split_path(relative)[0], []).append(relative)
     languages: dict[str, dict] = {}
     entry: dict = {}
-    # The work folder lies beside the site (the same file system, so copies are linked,
+    bundle.mkdir(parents=True, exist_ok=True)
+    # A work folder lies beside the site (the same file system, so copies are linked,
     # not copied), not in it: a site being served never shows it.  The build names it
     # after the output folder, so that the next build removes it if this one is killed
     # (see reportgen.build.recover_interrupted).
     with tempfile.TemporaryDirectory(prefix=work_prefix, dir=work_parent) as work:
         for lang, pages in sorted(by_language.items()):
-            tree, output = Path(work) / lang / "site", Path(work) / lang / "bundle"
-            for relative in pages:
-                link = tree / relative
-                link.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(documents[relative], link)
-            _run_pagefind(tree, output)
-            entry_path = output / "pagefind-entry.json"
+            tree = (trees or Path(work)) / lang
+            _link_tree(tree, {relative: documents[relative] for relative in pages})
+            _run_pagefind(tree, bundle)
+            entry_path = bundle / "pagefind-entry.json"
             entry = json.loads(entry_path.read_text(encoding="utf-8"))
             entry_path.unlink()
             languages.update(entry.get("languages", {}))
-            shutil.copytree(output, bundle, dirs_exist_ok=True, copy_function=_link_or_copy)
+        if trees:
+            for other in trees.iterdir():
+                if other.name not in by_language:  # a language no page has any more
+                    shutil.rmtree(other, ignore_errors=True)
     if not any(bundle.glob("pagefind.*.pf_meta")):
         raise BuildError("search index: pagefind wrote no index (no page to index?)")
     for name in UNUSED:
@@ -207,6 +215,31 @@ def index_documents(documents: dict[str, Path], bundle: Path, work_parent: Path,
         json.dumps(entry, sort_keys=True, separators=(",", ":")), encoding="utf-8")
     return sorted(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}"
                   for p in bundle.rglob("*") if p.is_file())
+
+
+def _link_tree(tree: Path, documents: dict[str, Path]) -> None:
+    """Make the folder *tree* hold exactly *documents* (path -> file), each a link to its
+    file: a link already to the right file stays, the others are made again, and files
+    and folders not among them are removed."""
+    made: set[str] = set()
+    root = str(tree)
+    for relative, source in documents.items():
+        link = f"{root}/{relative}"
+        try:
+            if os.path.samefile(link, source):
+                continue
+        except OSError:
+            pass
+        folder = os.path.dirname(link)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        fresh = link + ".new"
+        if os.path.lexists(fresh):
+            os.unlink(fresh)
+        _link_or_copy(source, fresh)
+        os.replace(fresh, link)
+    remove_unlisted(tree, documents.keys())
 
 
 def _link_or_copy(source, target) -> None:
