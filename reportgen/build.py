@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -42,7 +42,8 @@ from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
 from .search import (
-    BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, SearchCopies, index_documents, search_copy,
+    BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, index_documents,
+    search_copy,
 )
 from .vega import VegaRenderer, default_cache_dir
 from .workers import can_fork, forked_map
@@ -420,7 +421,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
 
     report = PdfReport(content, templates_dir, cache_dir) if pdf else None
     with SiteFiles(out_dir) as files, _closing(report), \
-            _search_copies(cache_dir, out_dir) as copies:
+            _search_copies(cache_dir, out_dir) as copies, ExitStack() as stack:
         if report:
             report.start()
         job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing, copies)
@@ -431,13 +432,6 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         result.rendered = len(indexes)
         result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))
 
-        with timings.stage("data and assets"):
-            copy_static(templates_dir, files)
-            files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
-            files.add("data/facts.json", facts_json(content))
-            files.add("data/facts.csv", facts_csv(content))
-            files.add("sitemap.xml", sitemap_xml(content, pages))
-
         keep = set()
         if mode == "incremental":
             kept_pages = {p.out_path for p in pages} - to_render
@@ -447,12 +441,28 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             if search_later:  # the previous index stays until refresh_search
                 keep.update(p for p in previous.files if p.startswith(SEARCH_BUNDLE + "/"))
                 result.search_pending = True
+        # Pagefind indexes the first language in a process of its own while the data
+        # files are written here.
+        indexing = stack.enter_context(Indexing(
+            {path: copies.path(digest) for path, digest in search_copies.items()},
+            files.staging / SEARCH_BUNDLE, out_dir.resolve().parent, _search_work(out_dir),
+            _search_trees(cache_dir, out_dir)))
+        searching = time.perf_counter()
+        if not result.search_pending:
+            indexing.start()
+
+        with timings.stage("data and assets"):
+            copy_static(templates_dir, files)
+            files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
+            files.add("data/facts.json", facts_json(content))
+            files.add("data/facts.csv", facts_csv(content))
+            files.add("sitemap.xml", sitemap_xml(content, pages))
+
         if not result.search_pending:
             with timings.stage("search index"):
-                index_documents(
-                    {path: copies.path(digest) for path, digest in search_copies.items()},
-                    files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
-                    _search_work(out_dir), _search_trees(cache_dir, out_dir))
+                indexing.finish()
+            timings["search index (within, alongside the data)"] = (
+                time.perf_counter() - searching)
         if report:
             with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
                 files.add(PDF_PATH, report.result())

@@ -66,6 +66,25 @@ def page_updated(content: Content, page: Page) -> str | None:
     return newest_date({c.source.date for f in page_facts(content, page) for c in f.citations})
 
 
+def _updated_dates(content: Content) -> Callable[[Page], str | None]:
+    """:func:`page_updated` for many pages of the same content: each source's date and
+    each fact's newest is worked out once, not again on every page that shows it."""
+    key = {s.id: (date_key(s.date), s.date) for s in content.sources.values()}
+    newest = {f.id: max(key[c.source.id] for c in f.citations) for f in content.facts}
+    everything = max(key.values(), default=None)
+    by_id = {f.id: f for f in content.facts}
+
+    def updated(page: Page) -> str | None:
+        if page.kind in ("overview", "sources"):
+            found = everything if page.kind == "sources" else max(newest.values(), default=None)
+        else:
+            ids = [f.id for f in page.facts] + [i for i in page.depends_on if i in by_id]
+            found = max((newest[i] for i in ids), default=None)
+        return found[1] if found else None
+
+    return updated
+
+
 def site_base(content: Content) -> str:
     """The path the site is published under ('/' unless site.yaml's url says otherwise),
     for the 404 page, which a server shows at any depth and so links from the root."""
@@ -92,12 +111,13 @@ def sitemap_xml(content: Content, pages: list[Page]) -> str:
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
              'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     built = {page.out_path for page in pages}
+    updated_of = _updated_dates(content)
     for page in sorted(pages, key=lambda p: p.out_path):
         if page.path in NOT_IN_SITEMAP:
             continue
         loc = absolute(content, page.out_path) or page.out_path
         lines.append(f"  <url><loc>{escape(loc)}</loc>")
-        updated = page_updated(content, page)
+        updated = updated_of(page)
         if updated:
             lines[-1] += f"<lastmod>{updated}</lastmod>"
         for lang in LANGUAGES:

@@ -166,9 +166,19 @@ def index_site(site: Path, into: Path | None = None, work_prefix: str | None = N
 
 def index_documents(documents: dict[str, Path], bundle: Path, work_parent: Path,
                     work_prefix: str, trees: Path | None = None) -> list[str]:
-    """Index *documents* (a page's path in the site -> the file of its search copy) into
-    the folder *bundle*; returns the files of the bundle as paths under ``pagefind/``,
-    relative to the site.  Raises BuildError when Pagefind fails.
+    """Index *documents* into *bundle* and wait for it: see :class:`Indexing`."""
+    with Indexing(documents, bundle, work_parent, work_prefix, trees) as indexing:
+        return indexing.finish()
+
+
+class Indexing:
+    """Indexing *documents* (a page's path in the site -> the file of its search copy)
+    into the folder *bundle*: :meth:`start` sets Pagefind going on the first language,
+    in a process of its own, and returns, so the build can write its other files
+    meanwhile; :meth:`finish` indexes the other languages and returns the files of the
+    bundle as paths under ``pagefind/``, relative to the site.  Raises BuildError when
+    Pagefind fails.  Use it as a context manager: however the build ends, Pagefind is
+    stopped and the work folder removed.
 
     Pagefind is run on a folder of links to the copies, laid out as the site is.  With
     *trees* (a folder in the cache, one per site), those folders stay from one build to
@@ -178,43 +188,82 @@ def index_documents(documents: dict[str, Path], bundle: Path, work_parent: Path,
 
     Pagefind holds everything it indexes in memory until it writes (about 200 bytes per
     indexed word: 2.3 GB for both languages of a national site), so each language is
-    indexed by a run of its own, and the runs write into the same bundle: their files do
-    not overlap (each index is named by its language and hash, the scripts are the same
-    bytes) and the entry file lists each run's language.  The result is the bundle one
-    run over every page would write."""
-    by_language: dict[str, list[str]] = {}
-    for relative in sorted(documents):
-        by_language.setdefault(split_path(relative)[0], []).append(relative)
-    languages: dict[str, dict] = {}
-    entry: dict = {}
-    bundle.mkdir(parents=True, exist_ok=True)
-    # A work folder lies beside the site (the same file system, so copies are linked,
-    # not copied), not in it: a site being served never shows it.  The build names it
-    # after the output folder, so that the next build removes it if this one is killed
-    # (see reportgen.build.recover_interrupted).
-    with tempfile.TemporaryDirectory(prefix=work_prefix, dir=work_parent) as work:
-        for lang, pages in sorted(by_language.items()):
-            tree = (trees or Path(work)) / lang
-            _link_tree(tree, {relative: documents[relative] for relative in pages})
-            _run_pagefind(tree, bundle)
-            entry_path = bundle / "pagefind-entry.json"
-            entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    indexed by a run of its own, one after the other, and the runs write into the same
+    bundle: their files do not overlap (each index is named by its language and hash,
+    the scripts are the same bytes) and the entry file lists each run's language.  The
+    result is the bundle one run over every page would write."""
+
+    def __init__(self, documents: dict[str, Path], bundle: Path, work_parent: Path,
+                 work_prefix: str, trees: Path | None = None):
+        self.by_language: dict[str, dict[str, Path]] = {}
+        for relative in sorted(documents):
+            self.by_language.setdefault(split_path(relative)[0], {})[relative] = \
+                documents[relative]
+        self.bundle, self.trees = bundle, trees
+        self.work_parent, self.work_prefix = work_parent, work_prefix
+        self.work: Path | None = None
+        self.running: subprocess.Popen | None = None
+        self.waiting = sorted(self.by_language)
+        self.languages: dict[str, dict] = {}
+        self.entry: dict = {}
+
+    def __enter__(self) -> "Indexing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.running is not None:
+            self.running.kill()
+            self.running.wait()
+            self.running = None
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.work = None
+
+    def start(self) -> "Indexing":
+        self.bundle.mkdir(parents=True, exist_ok=True)
+        if self.trees is None:
+            # The work folder lies beside the site (the same file system, so copies are
+            # linked, not copied), not in it: a site being served never shows it.  The
+            # build names it after the output folder, so that the next build removes it
+            # if this one is killed (see reportgen.build.recover_interrupted).
+            self.work = Path(tempfile.mkdtemp(prefix=self.work_prefix, dir=self.work_parent))
+        if self.waiting:
+            self._next()
+        return self
+
+    def _next(self) -> None:
+        lang = self.waiting.pop(0)
+        tree = (self.trees or self.work) / lang
+        _link_tree(tree, self.by_language[lang])
+        self.running = _start_pagefind(tree, self.bundle)
+
+    def finish(self) -> list[str]:
+        if self.running is None and self.waiting and self.work is None:
+            self.start()
+        while self.running is not None:
+            _wait_for_pagefind(self.running)
+            self.running = None
+            entry_path = self.bundle / "pagefind-entry.json"
+            self.entry = json.loads(entry_path.read_text(encoding="utf-8"))
             entry_path.unlink()
-            languages.update(entry.get("languages", {}))
-        if trees:
-            for other in trees.iterdir():
-                if other.name not in by_language:  # a language no page has any more
+            self.languages.update(self.entry.get("languages", {}))
+            if self.waiting:
+                self._next()
+        if self.trees:
+            for other in self.trees.iterdir():
+                if other.name not in self.by_language:  # a language no page has any more
                     shutil.rmtree(other, ignore_errors=True)
-    if not any(bundle.glob("pagefind.*.pf_meta")):
-        raise BuildError("search index: pagefind wrote no index (no page to index?)")
-    for name in UNUSED:
-        (bundle / name).unlink(missing_ok=True)
-    entry["languages"] = languages
-    # Sorted keys: the same pages always give the same bytes.
-    (bundle / "pagefind-entry.json").write_text(
-        json.dumps(entry, sort_keys=True, separators=(",", ":")), encoding="utf-8")
-    return sorted(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}"
-                  for p in bundle.rglob("*") if p.is_file())
+        bundle = self.bundle
+        if not any(bundle.glob("pagefind.*.pf_meta")):
+            raise BuildError("search index: pagefind wrote no index (no page to index?)")
+        for name in UNUSED:
+            (bundle / name).unlink(missing_ok=True)
+        self.entry["languages"] = self.languages
+        # Sorted keys: the same pages always give the same bytes.
+        (bundle / "pagefind-entry.json").write_text(
+            json.dumps(self.entry, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+        return sorted(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}"
+                      for p in bundle.rglob("*") if p.is_file())
 
 
 def _link_tree(tree: Path, documents: dict[str, Path]) -> None:
@@ -249,19 +298,26 @@ def _link_or_copy(source, target) -> None:
         shutil.copy2(source, target)
 
 
-def _run_pagefind(site: Path, output: Path) -> None:
+def _start_pagefind(site: Path, output: Path) -> subprocess.Popen:
     # No configuration but ours: Pagefind reads PAGEFIND_* variables and a pagefind.yml
     # (or .toml, .json) in its working folder, so it runs in the site with a clean env.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
     command = [str(pagefind_executable()), "--site", ".", "--output-path", str(output),
                "--keep-index-url", "--silent"]
     try:
-        done = subprocess.run(command, cwd=site, env=env, capture_output=True, text=True,
-                              timeout=1800)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        return subprocess.Popen(command, cwd=site, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
         raise BuildError(f"search index: could not run pagefind: {exc}") from None
-    if done.returncode != 0:
-        raise BuildError(f"search index: pagefind failed ({done.returncode}): "
-                         f"{(done.stderr or done.stdout).strip()[-2000:]}")
 
 
+def _wait_for_pagefind(process: subprocess.Popen) -> None:
+    try:
+        stdout, stderr = process.communicate(timeout=1800)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise BuildError("search index: pagefind took more than 30 minutes") from None
+    if process.returncode != 0:
+        raise BuildError(f"search index: pagefind failed ({process.returncode}): "
+                         f"{(stderr or stdout).strip()[-2000:]}")

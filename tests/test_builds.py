@@ -21,6 +21,7 @@ import pytest
 
 from reportgen import build as build_module
 from reportgen.build import build_site
+from reportgen.errors import BuildError
 from reportgen.charts import format_source_date
 from tests.conftest import CONTENT, DATA, ROOT, TEMPLATES, run_cli
 
@@ -257,6 +258,30 @@ def test_interrupted_update_of_the_site_makes_the_next_build_a_full_one(
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert_same(all_files(out), all_files(clean))
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+
+
+def test_a_build_failing_while_pagefind_runs_stops_it_and_leaves_the_site(built, monkeypatch):
+    """Pagefind indexes while the data files are written: when writing them fails, the
+    build stops Pagefind, removes its work folder and leaves the previous site."""
+    content, out, before = built
+    edit_a_fact(content)
+    started = []
+    real_start = build_module.Indexing.start
+
+    def start(self):
+        started.append(self)
+        return real_start(self)
+
+    def broken_csv(content):
+        assert started and started[0].running.poll() is None  # Pagefind is running
+        raise BuildError("the CSV could not be written")
+
+    monkeypatch.setattr(build_module.Indexing, "start", start)
+    monkeypatch.setattr(build_module, "facts_csv", broken_csv)
+    with pytest.raises(BuildError, match="CSV"):
+        build_site(content, TEMPLATES, out, use_cache=False)
+    assert started[0].running is None and started[0].work is None
+    assert_unchanged(out, before)
 
 
 def test_leftovers_of_a_killed_build_are_recovered(built):

@@ -128,18 +128,21 @@ def test_index_is_rebuilt_with_the_pages(tmp_path):
 
 
 def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):
-    import reportgen.build
+    import reportgen.search
 
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("old")
     seen = []
 
-    def fail(documents: dict, bundle: Path, *where) -> None:
-        seen.append((bundle.parent / "index.html").read_text(encoding="utf-8"))
+    def fail(process) -> None:
+        process.kill()
+        process.wait()
+        staging = next(tmp_path.glob(".site.new-*"))
+        seen.append((staging / "index.html").read_text(encoding="utf-8"))
         raise BuildError("search index: pagefind failed")
 
-    monkeypatch.setattr(reportgen.build, "index_documents", fail)
+    monkeypatch.setattr(reportgen.search, "_wait_for_pagefind", fail)
     with pytest.raises(BuildError, match="pagefind failed"):
         build_site(DATA / "minimal" / "content", TEMPLATES, out, use_cache=False)
     assert "<html" in seen[0]  # the index is made from the new pages, before the swap
@@ -183,6 +186,24 @@ def test_sitemap_and_og_url_are_absolute_when_site_yaml_has_the_url(copy_fixture
             'index.html">') in region
     assert json_ld(region)["url"] == "https://example.org/laporan/regions/kota-contoh/index.html"
     assert 'href="/laporan/static/style.css"' in html(out, "404.html")
+
+
+@pytest.mark.parametrize("folder", ["minimal", "real"])
+def test_sitemap_dates_are_the_dates_each_page_shows(folder):
+    """sitemap.xml works the dates out for all pages at once; each equals the
+    'Terakhir diperbarui' the page itself says (reportgen.meta.page_updated)."""
+    from reportgen.content import load_content
+    from reportgen.i18n import LANGUAGES
+    from reportgen.meta import _updated_dates, page_updated
+    from reportgen.pages import plan_pages
+    from tests.conftest import CONTENT
+
+    content, _ = load_content(DATA / "minimal" / "content" if folder == "minimal" else CONTENT)
+    pages = plan_pages(content, LANGUAGES)
+    updated = _updated_dates(content)
+    seen = [updated(page) for page in pages]
+    assert seen == [page_updated(content, page) for page in pages]
+    assert len(set(seen)) > 1 and None in seen  # several dates, and pages without one
 
 
 def test_newest_date_compares_dates_as_precise_as_known():
