@@ -201,8 +201,11 @@ def _bars_template(locale: str) -> dict:
     y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
     base = alt.Chart(alt.Data(name="facts")).encode(y=y, tooltip=_tooltip(locale, True))
     is_range = "datum.point === null"
+    # No value axis: every bar is labelled with its figure, as written in the text (a
+    # scale of bare numbers adds nothing to that, and its labels are a third of the text
+    # a static image measures, so of the time it takes).
     bars = base.mark_bar().encode(
-        x=alt.X("start:Q", title=None, axis=alt.Axis(**_NUMBER_AXIS)), x2="high:Q",
+        x=alt.X("start:Q", title=None, axis=None), x2="high:Q",
         color=_status_colour(),
         opacity=alt.condition(is_range, alt.value(0.6), alt.value(1.0)),
         size=alt.condition(is_range, alt.value(7), alt.value(14)))

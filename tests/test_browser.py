@@ -207,10 +207,14 @@ def test_language_switch_leads_to_the_same_page(server, open_page, name):
 
 
 def test_english_chart_renders_with_english_numbers(server, open_page):
-    page, messages = open_page(server + "en/" + PAGES["chart-region"])
-    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
-    text = page.locator("figure.chart.is-live .chart-live svg").first.text_content()
-    assert "1,000" in text or "2,000" in text, text[:500]
+    """The figures' labels are written in English, and the live chart's own numbers
+    (the time series' value axis) follow the English locale too."""
+    page, messages = open_page(server + "en/regions/parepare/index.html")
+    page.wait_for_selector("#chart-trends.is-live .chart-live svg", timeout=20000)
+    figures = page.locator("#chart-figures .chart-live svg").first.text_content()
+    assert "about 7,000 families" in figures, figures[:500]
+    trends = page.locator("#chart-trends .chart-live svg").first.text_content()
+    assert "1,000" in trends and "2,000" in trends and "1.000" not in trends, trends[:500]
     assert not errors(messages), messages
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -248,3 +249,23 @@ def test_chart_fonts_are_dejavu_only_and_part_of_the_cache_key(monkeypatch, tmp_
     other.write_text(text.replace("</fontconfig>", "<dir>/usr/share/fonts</dir></fontconfig>"))
     monkeypatch.setattr(vega, "CHART_FONTS", other)
     assert vega.VegaRenderer(None).version != before  # cached images made anew
+
+
+def test_bars_are_labelled_with_their_figures_and_carry_no_value_axis(charts, tmp_path):
+    """Each bar says its figure as the text writes it; a scale of bare numbers beside
+    them would add nothing (and a third of the text a static image has to measure)."""
+    from reportgen.vega import VegaRenderer
+
+    figures = charts["figures"]
+    bars, labels = figures.spec["spec"]["layer"]
+    assert bars["encoding"]["x"]["axis"] is None
+    assert labels["mark"]["type"] == "text" and labels["encoding"]["text"]["field"] == "figure"
+    svg = VegaRenderer(None).svg(figures.spec, "id")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    for row in figures.spec["data"]["values"]:
+        assert row["figure"] in texts
+    assert "1.000.000.000" not in texts and "2.000" not in texts  # no tick labels
+    # The time series keeps its value axis: points over periods need a scale.
+    trend_svg = VegaRenderer(None).svg(charts["trends"].spec, "id")
+    assert any(re.fullmatch(r"[\d.]+", t) and "." in t
+               for t in re.findall(r"<text[^>]*>([^<]*)</text>", trend_svg))
