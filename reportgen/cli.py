@@ -7,6 +7,7 @@ line as ``path:line:col: RULE message (hint)``; a traceback is never shown.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -28,10 +29,20 @@ def _summary(problems: list[Problem]) -> str:
     return f"{errors} error(s), {warnings} warning(s)"
 
 
+GC_YOUNGEST = 100_000
+"""Allocations between two collections of the youngest objects (Python's default: 700)."""
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="reportgen")
 def main() -> None:
     """Build a cited report site from YAML fact files."""
+    # A national site is some hundred thousand objects (facts, pages, their groups) made
+    # in a few seconds and kept to the end; Python's default collects the youngest
+    # objects every 700 allocations, and each full collection walks all of them, which
+    # was a third of the time of planning the pages.  Collecting less often costs little
+    # memory: the build makes few cycles.
+    gc.set_threshold(GC_YOUNGEST, 10, 10)
 
 
 _content_option = click.option(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -242,8 +243,28 @@ class Content:
 
     def children(self, region: Region) -> list[Region]:
         """Regions whose parent is *region*, by name."""
-        return sorted((r for r in self.regions.values() if r.parent == region.id),
-                      key=lambda r: r.name)
+        return list(self._children.get(region.id, ()))
+
+    def included_in(self, region: Region) -> list[Region]:
+        """The combined areas that include *region*, in registry order."""
+        return list(self._included_in.get(region.id, ()))
+
+    # Worked out once, when first asked: the content does not change once loaded, and a
+    # national site asks for every region.
+    @cached_property
+    def _children(self) -> dict[str, list[Region]]:
+        index: dict[str, list[Region]] = {}
+        for region in sorted(self.regions.values(), key=lambda r: r.name):
+            index.setdefault(region.parent, []).append(region)
+        return index
+
+    @cached_property
+    def _included_in(self) -> dict[str, list[Region]]:
+        index: dict[str, list[Region]] = {}
+        for area in self.regions.values():
+            for member in dict.fromkeys(area.includes):
+                index.setdefault(member, []).append(area)
+        return index
 
     def ancestors(self, region: Region) -> list[Region]:
         """From the top (the country) down to *region*'s parent."""

@@ -102,8 +102,26 @@ class Page:
         return [f for g in self.groups for f in g.all_facts()]
 
 
-def _by_period(facts: list[Fact]) -> list[Fact]:
-    return sorted(facts, key=lambda f: (f.period.sort_key, f.status, f.id))
+class FactOrder:
+    """The orders figures are shown in, worked out once for every page of every language:
+    each is a rank per fact (by ``id()``), so that sorting a page's figures compares
+    numbers, not tuples of periods, names and ids."""
+
+    def __init__(self, facts: list[Fact]):
+        self.by_period = self._rank(facts, lambda f: (f.period.sort_key, f.status, f.id))
+        self.by_region = self._rank(
+            facts, lambda f: (f.region.name, f.period.sort_key, f.status, f.id))
+        self.in_source = self._rank(
+            facts, lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+
+    @staticmethod
+    def _rank(facts: list[Fact], key) -> Callable[[Fact], int]:
+        rank = {id(f): i for i, f in enumerate(sorted(facts, key=key))}
+        return lambda fact: rank[id(fact)]
+
+
+def _by_period(facts: list[Fact], order: FactOrder) -> list[Fact]:
+    return sorted(facts, key=order.by_period)
 
 
 def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) -> list[Group]:
@@ -112,29 +130,31 @@ def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) ->
         by_metric.setdefault(fact.metric.id, []).append(fact)
     groups = []
     for metric in content.metrics.values():
-        chosen = sorted(by_metric.get(metric.id, ()), key=order_key)
-        if chosen:
-            groups.append(Group(localized(metric, "label", lang), chosen,
+        if metric.id in by_metric:
+            groups.append(Group(localized(metric, "label", lang),
+                                sorted(by_metric[metric.id], key=order_key),
                                 anchor=f"metric-{metric.id}"))
     return groups
 
 
-def plan_region(content: Content, region: Region, facts: list[Fact], lang: str = PRIMARY) -> Page:
+def plan_region(content: Content, region: Region, facts: list[Fact], lang: str = PRIMARY,
+                order: FactOrder | None = None) -> Page:
     """A region's page: figures grouped by (first-named) program, then metric."""
+    order = order or FactOrder(facts)
     groups = []
     for program in content.programs.values():
         mine = [f for f in facts if f.programs[0].id == program.id]
         if mine:
             groups.append(Group(localized(program, "name", lang), subgroups=_metric_groups(
-                content, mine, lambda f: (f.period.sort_key, f.status, f.id), lang),
+                content, mine, order.by_period, lang),
                 anchor=f"program-{program.id}", program=program))
     return Page(prefix(lang) + region_path(region), "region.html",
                 localized(region, "name", lang), "region", groups,
-                partial(region_charts, region, _by_period(facts), lang),
+                partial(region_charts, region, _by_period(facts, order), lang),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
                  "includes": [content.regions[r] for r in region.includes],
-                 "included_in": [r for r in content.regions.values() if region.id in r.includes]},
+                 "included_in": content.included_in(region)},
                 lang=lang)
 
 
@@ -151,12 +171,13 @@ def _province_of(content: Content, region: Region) -> Region:
 
 
 def plan_program(content: Content, program: Program, facts: list[Fact],
-                 lang: str = PRIMARY) -> list[Page]:
+                 lang: str = PRIMARY, order: FactOrder | None = None) -> list[Page]:
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
-    order = lambda f: (f.region.name, f.period.sort_key, f.status, f.id)  # noqa: E731
-    ordered = sorted(facts, key=lambda f: (f.metric.id, *order(f)))
+    ranks = order or FactOrder(facts)
+    order = ranks.by_region
+    ordered = sorted(facts, key=lambda f: (f.metric.id, order(f)))
     chart = partial(program_chart, program, ordered, lang)
     name = localized(program, "name", lang)
     if len(facts) <= PROGRAM_PAGE_LIMIT:
@@ -183,9 +204,10 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     return [index, *pages]
 
 
-def plan_source(content: Content, source: Source, facts: list[Fact], lang: str = PRIMARY) -> Page:
+def plan_source(content: Content, source: Source, facts: list[Fact], lang: str = PRIMARY,
+                order: FactOrder | None = None) -> Page:
     """A source's page: the article's details and every figure cited from it."""
-    ordered = sorted(facts, key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+    ordered = sorted(facts, key=(order or FactOrder(facts)).in_source)
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
                 [Group(source.title or source.publisher, ordered)], None, {"source": source},
                 lang=lang)
@@ -206,11 +228,13 @@ def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
 def plan_pages(content: Content, languages: tuple[str, ...] = (PRIMARY,)) -> list[Page]:
     """Every page of the site in each of *languages* (the build asks for all of
     :data:`reportgen.i18n.LANGUAGES`; the default is the primary one), in a stable order."""
-    return [page for lang in languages for page in plan_language(content, lang)]
+    order = FactOrder(content.facts)
+    return [page for lang in languages for page in plan_language(content, lang, order)]
 
 
-def plan_language(content: Content, lang: str) -> list[Page]:
+def plan_language(content: Content, lang: str, order: FactOrder | None = None) -> list[Page]:
     """Every page of the site in one language, in a stable order."""
+    order = order or FactOrder(content.facts)
     _ = translator(lang)
     at = prefix(lang)
     by_region: dict[str, list[Fact]] = {r: [] for r in content.regions}
@@ -225,10 +249,12 @@ def plan_language(content: Content, lang: str) -> list[Page]:
             if not cited or cited[-1] is not fact:  # once, if it cites a source twice
                 cited.append(fact)
     pages = [plan_overview(content, by_region, lang)]
-    pages += [plan_region(content, r, by_region[r.id], lang) for r in content.regions.values()]
+    pages += [plan_region(content, r, by_region[r.id], lang, order)
+              for r in content.regions.values()]
     pages += [page for p in content.programs.values()
-              for page in plan_program(content, p, by_program[p.id], lang)]
-    pages += [plan_source(content, s, by_source[s.id], lang) for s in content.sources.values()]
+              for page in plan_program(content, p, by_program[p.id], lang, order)]
+    pages += [plan_source(content, s, by_source[s.id], lang, order)
+              for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
                       extra={"sources": sorted(content.sources.values(),
                                                key=lambda s: (s.date, s.id)),
