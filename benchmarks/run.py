@@ -115,8 +115,10 @@ def main() -> None:
     edit_stages = _stages(out)
     # What `reportgen serve` does after an edit: show the pages, then index for search.
     edit_one_fact(content)
+    # (with the collector set as the command line sets it for `serve` too)
     serve = (f"from pathlib import Path; from reportgen.build import build_site, refresh_search;"
-             f"import time; t = time.perf_counter();"
+             f"import gc, time; from reportgen.cli import GC_YOUNGEST;"
+             f"gc.set_threshold(GC_YOUNGEST, 10, 10); t = time.perf_counter();"
              f"r = build_site(Path({str(content)!r}), Path('templates'), Path({str(work / 'site')!r}),"
              f" search_later=True); assert r.search_pending; shown = time.perf_counter() - t;"
              f"assert refresh_search(Path({str(work / 'site')!r}));"
