@@ -148,30 +148,58 @@ class SiteFiles:
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
         it already, byte for byte (most of the search index, the scripts and styles); the
-        search index's entry file last, so it never names a file not there yet.  Then remove every file
-        of the site that this build neither wrote nor keeps (*keep*), and folders left
-        empty, so the site is what a full build would have made.  Returns the files
-        written (path -> size).
+        search index's entry file last, so it never names a file not there yet.  Then
+        remove every file of the site that this build neither wrote nor keeps (*keep*),
+        and folders left empty, so the site is what a full build would have made.
+        Returns the files written (path -> size).
 
-        Everything that can fail in a build has happened before this is called; if it
-        is interrupted, the site is part old, part new, so the build has already removed
-        its saved state and the next build renders everything (see :func:`build_site`)."""
+        Where each file goes is checked before anything moves (a folder of the site that
+        leads out of it through a link, a folder where a file goes): such a build fails
+        with the site untouched.  If moving is interrupted or fails all the same (Ctrl-C,
+        a full disk), the site is part old, part new: the build has already removed its
+        saved state, so the next build renders everything (see :func:`build_site`), and
+        the exception says so (``site_partly_updated``) for the message."""
         written = files_in(self.staging)
-        site, checked = self.out_dir, {self.out_dir}
+        site = self.out_dir
         last = f"{SEARCH_BUNDLE}/pagefind-entry.json"
-        for path in sorted(written, key=lambda p: (p == last, p)):
-            target = site / path
-            if target.parent not in checked:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folder = target.parent.resolve()
-                if site not in folder.parents and folder != site:
-                    raise BuildError(f"refusing to write outside the site: {path!r}")
-                checked.add(target.parent)
-            if not _same_bytes(self.staging / path, target, written[path]):
-                os.replace(self.staging / path, target)
-        remove_unlisted(site, keep | written.keys())
+        order = sorted(written, key=lambda p: (p == last, p))
+        self._check_targets(order)
+        try:
+            made: set[Path] = set()
+            for path in order:
+                target = site / path
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                if not _same_bytes(self.staging / path, target, written[path]):
+                    os.replace(self.staging / path, target)
+            remove_unlisted(site, keep | written.keys())
+        except BaseException as exc:
+            exc.site_partly_updated = True
+            raise
         self.discard()
         return written
+
+    def _check_targets(self, paths: list[str]) -> None:
+        """Refuse, before anything is written, a file whose folder in the site leads
+        outside it (through a link, the nearest folder that exists is resolved) or whose
+        place is taken by a folder."""
+        site, seen = self.out_dir, {self.out_dir}
+        for path in paths:
+            target = site / path
+            if target.is_dir() and not target.is_symlink():
+                raise BuildError(f"cannot update the site: {path} is a folder there "
+                                 "(remove it, or build with --no-cache)")
+            folder = target.parent
+            if folder in seen:
+                continue
+            existing = folder
+            while not existing.exists() and existing != site:
+                existing = existing.parent
+            resolved = existing.resolve()
+            if resolved != site and site not in resolved.parents:
+                raise BuildError(f"refusing to write outside the site: {path!r}")
+            seen.add(folder)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -488,8 +516,10 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
 
 
 def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
-    """Index the pages of the published site again after a build with *search_later*,
-    and put the new index in place of the old one; False when there was nothing to do.
+    """Index the pages of the published site again after a build with *search_later*
+    (from the search copies its saved state records, made again from the page where the
+    cache lost one), and put the new index in place of the old one; False when there was
+    nothing to do.
     The site is then what a build without *search_later* would have made.  Raises
     BuildError when Pagefind fails (the old index and the saved state stay)."""
     cache_dir = cache_dir or default_cache_dir()

@@ -29,6 +29,14 @@ def _summary(problems: list[Problem]) -> str:
     return f"{errors} error(s), {warnings} warning(s)"
 
 
+def _site_after(exc: BaseException) -> str:
+    """What a failed build left of the site, for its last message."""
+    if getattr(exc, "site_partly_updated", False):
+        return ("the site was partly updated when it stopped; "
+                "the next build replaces it whole.")
+    return "the previous site is unchanged."
+
+
 GC_YOUNGEST = 100_000
 """Allocations between two collections of the youngest objects (Python's default: 700)."""
 
@@ -115,18 +123,18 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
             click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
         else:
             click.echo(f"Error: {exc}", err=True)
-        click.echo("Build failed; the previous site is unchanged.", err=True)
+        click.echo(f"Build failed; {_site_after(exc)}", err=True)
         return False
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        click.echo("Interrupted; the previous site is unchanged.", err=True)
+        click.echo(f"Interrupted; {_site_after(exc)}", err=True)
         return False
     except Exception as exc:  # noqa: BLE001 - a bug: reported, never a traceback
         progress.close()
         where = current_file.get() or str(content_dir)
         click.echo(f"{where}:1:1: RG900 internal error: {type(exc).__name__}: {exc} "
                    "(this is a bug in reportgen; please report it)", err=True)
-        click.echo("Build failed; the previous site is unchanged.", err=True)
+        click.echo(f"Build failed; {_site_after(exc)}", err=True)
         return False
     progress.close()
     _print_problems(result.warnings)

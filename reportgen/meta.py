@@ -70,7 +70,8 @@ def _updated_dates(content: Content) -> Callable[[Page], str | None]:
     """:func:`page_updated` for many pages of the same content: each source's date and
     each fact's newest is worked out once, not again on every page that shows it."""
     key = {s.id: (date_key(s.date), s.date) for s in content.sources.values()}
-    newest = {f.id: max(key[c.source.id] for c in f.citations) for f in content.facts}
+    newest = {f.id: max(key[c.source.id] for c in f.citations)
+              for f in content.facts if f.citations}
     everything = max(key.values(), default=None)
     by_id = {f.id: f for f in content.facts}
 
@@ -79,7 +80,7 @@ def _updated_dates(content: Content) -> Callable[[Page], str | None]:
             found = everything if page.kind == "sources" else max(newest.values(), default=None)
         else:
             ids = [f.id for f in page.facts] + [i for i in page.depends_on if i in by_id]
-            found = max((newest[i] for i in ids), default=None)
+            found = max((newest[i] for i in ids if i in newest), default=None)
         return found[1] if found else None
 
     return updated

@@ -1,15 +1,16 @@
 """Full-text search: a Pagefind index of the built pages, in ``pagefind/`` of the site.
 
-Pagefind (the binary shipped by the ``pagefind-bin`` package) indexes the pages of the
-new site just before it is swapped in (see :func:`reportgen.build.build_site`), so the
-index always matches the pages beside it, carried-over pages included.  Only the element
+Pagefind (the binary shipped by the ``pagefind-bin`` package) indexes every page of the
+new site, those rendered again and those an incremental build keeps, before the new
+pages go into the site (see :func:`reportgen.build.build_site`), so the index always
+matches the pages beside it.  Only the element
 marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind is in
 :data:`SEARCHABLE_KINDS` (figures and prose), not the search page, the 404 page or the
 list of sources.  Each thing is indexed once: a figure on its region's page (not again in
 the tables of its program's and its source's pages), a quoted sentence on its source's
 page (not in the list of quotes of every page that cites it).  Pagefind keeps one index
 per page language (``lang="id"``, ``lang="en"``), made by a run of its own (see
-:func:`index_documents`), and its UI searches the index of the search page's language.
+:class:`Indexing`), and its UI searches the index of the search page's language.
 
 Pagefind is not given the pages themselves but their *search copies*
 (:func:`search_copy`): the indexed ``<main>`` without the parts it ignores (data tables,
@@ -108,7 +109,7 @@ def search_copy(html: str) -> str | None:
         if ignored.start() < position:
             continue  # inside an element already left out
         end = _element_end(main, ignored)
-        if any(marker in main[ignored.end():end] for marker in _KEPT_IN_IGNORED):
+        if any(marker in main[ignored.start() + 1:end] for marker in _KEPT_IN_IGNORED):
             continue
         kept.append(main[position:ignored.start()])
         position = end
@@ -212,8 +213,7 @@ class Indexing:
 
     def __exit__(self, *exc) -> None:
         if self.running is not None:
-            self.running.kill()
-            self.running.wait()
+            _stop_pagefind(self.running)
             self.running = None
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)
@@ -249,7 +249,7 @@ class Indexing:
             self.languages.update(self.entry.get("languages", {}))
             if self.waiting:
                 self._next()
-        if self.trees:
+        if self.trees and self.trees.is_dir():
             for other in self.trees.iterdir():
                 if other.name not in self.by_language:  # a language no page has any more
                     shutil.rmtree(other, ignore_errors=True)
@@ -304,20 +304,35 @@ def _start_pagefind(site: Path, output: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
     command = [str(pagefind_executable()), "--site", ".", "--output-path", str(output),
                "--keep-index-url", "--silent"]
+    # Its messages go to a file, not a pipe: nothing reads a pipe while it runs, and a
+    # full one would stop it.
+    messages = tempfile.TemporaryFile()
     try:
-        return subprocess.Popen(command, cwd=site, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(command, cwd=site, env=env, stdout=messages,
+                                   stderr=subprocess.STDOUT)
     except OSError as exc:
+        messages.close()
         raise BuildError(f"search index: could not run pagefind: {exc}") from None
+    process.messages = messages
+    return process
+
+
+def _stop_pagefind(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    process.messages.close()
 
 
 def _wait_for_pagefind(process: subprocess.Popen) -> None:
     try:
-        stdout, stderr = process.communicate(timeout=1800)
+        process.wait(timeout=1800)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        _stop_pagefind(process)
         raise BuildError("search index: pagefind took more than 30 minutes") from None
+    process.messages.seek(0)
+    said = process.messages.read().decode("utf-8", "replace").strip()
+    _stop_pagefind(process)
     if process.returncode != 0:
         raise BuildError(f"search index: pagefind failed ({process.returncode}): "
-                         f"{(stderr or stdout).strip()[-2000:]}")
+                         f"{said[-2000:]}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from reportgen import build as build_module
-from reportgen.build import build_site
+from reportgen.build import SiteFiles, build_site
 from reportgen.errors import BuildError
 from reportgen.charts import format_source_date
 from tests.conftest import CONTENT, DATA, ROOT, TEMPLATES, run_cli
@@ -324,16 +324,52 @@ def test_an_incremental_build_does_not_follow_a_link_out_of_the_site(built, tmp_
     (out / "regions").symlink_to(elsewhere, target_is_directory=True)
     edit_a_fact(content)
     inside = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
-    untouched = all_files(elsewhere)
+    untouched, site_before = all_files(elsewhere), all_files(out)
     result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
     assert result.exit_code == 1 and "refusing to write outside the site" in result.stderr
     assert "Traceback" not in result.output
+    assert "the previous site is unchanged" in result.stderr
     assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == inside
     assert all_files(elsewhere) == untouched
+    assert_same(all_files(out), site_before)  # refused before anything was moved
     result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
     assert result.exit_code == 0, result.output
     assert not (out / "regions").is_symlink()
     assert "1.001" in (out / "regions/kota-contoh/index.html").read_text(encoding="utf-8")
+
+
+def test_an_update_is_refused_before_moving_anything_when_a_folder_is_in_the_way(tmp_path):
+    out = tmp_path / "site"
+    (out / "regions" / "new" / "index.html").mkdir(parents=True)  # a folder, made by hand
+    (out / "index.html").write_text("old")
+    with pytest.raises(BuildError, match="regions/new/index.html is a folder there"), \
+            SiteFiles(out) as files:
+        files.add("index.html", "new")  # sorts before the refused path
+        files.add("regions/new/index.html", "<html>")
+        files.publish_update(set())
+    assert (out / "index.html").read_text() == "old"
+    assert (out / "regions" / "new" / "index.html").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_an_interrupted_update_says_the_site_was_partly_updated(built, monkeypatch):
+    content, out, before = built
+    edit_a_fact(content)
+    real_replace = os.replace
+    moved = []
+
+    def replace(source, target):
+        if Path(target).is_relative_to(out):
+            moved.append(target)
+            if len(moved) > 2:
+                raise KeyboardInterrupt
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
+    assert result.exit_code == 1
+    assert "Interrupted; the site was partly updated" in result.stderr
+    assert "the next build replaces it whole" in result.stderr
 
 
 def test_a_successful_build_replaces_the_site_and_leaves_nothing_beside_it(built):

@@ -136,8 +136,7 @@ def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):
     seen = []
 
     def fail(process) -> None:
-        process.kill()
-        process.wait()
+        reportgen.search._stop_pagefind(process)
         staging = next(tmp_path.glob(".site.new-*"))
         seen.append((staging / "index.html").read_text(encoding="utf-8"))
         raise BuildError("search index: pagefind failed")

@@ -17,6 +17,7 @@ PAGE = """<!DOCTYPE html>
 <span class="cites" data-pagefind-ignore><a href="#n1">[1]</a></span> tail
 <details data-pagefind-ignore><summary>x</summary><span data-pagefind-filter="year">2024</span></details>
 <img src="a.png" alt="" data-pagefind-ignore>
+<span data-pagefind-ignore data-pagefind-meta="image:b.png">own tag</span>
 </main>
 <section class="notes" data-pagefind-ignore>notes</section>
 </body></html>
@@ -36,6 +37,7 @@ def test_a_search_copy_keeps_the_indexed_main_without_what_pagefind_ignores():
     # Pagefind reads filters and metadata even inside ignored elements: those stay.
     assert '<span data-pagefind-filter="year">2024</span>' in body
     assert '<span data-pagefind-meta="title">Kota Contoh</span>' in body
+    assert 'data-pagefind-meta="image:b.png">own tag</span>' in body
 
 
 def test_a_page_without_an_indexed_body_has_no_search_copy():
@@ -50,3 +52,18 @@ def test_search_copies_are_stored_by_their_hash(tmp_path):
     assert copies.path(digest).parent.name == digest[:2]
     assert not copies.has("0" * 64)
     assert [p.name for p in (tmp_path / "copies").rglob("*.tmp*")] == []
+
+
+def test_a_failing_pagefind_run_is_reported_with_what_it_said(tmp_path):
+    """Pagefind's own words come back in the error, and its process and files are done
+    with (it writes them to a file: a pipe nobody reads while it runs could fill)."""
+    import pytest
+
+    from reportgen.errors import BuildError
+    from reportgen.search import _start_pagefind, _wait_for_pagefind
+
+    (tmp_path / "site").mkdir()  # no page in it: Pagefind refuses
+    process = _start_pagefind(tmp_path / "site", tmp_path / "out")
+    with pytest.raises(BuildError, match=r"pagefind failed \(1\): .*not able to build an index"):
+        _wait_for_pagefind(process)
+    assert process.returncode == 1 and process.messages.closed
