@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -111,17 +111,16 @@ class SiteFiles:
         target.write_bytes(data)
         self.sizes[path] = len(data)
 
-    def _target(self, path: str, resolve: bool = True) -> Path:
+    def _target(self, path: str) -> Path:
         """Where *path* goes; refused unless it is a plain relative path that stays
-        inside, and (with *resolve*) unless its folder, followed through any link, is
-        inside the staging folder.  Each folder is resolved once."""
+        inside, and unless its folder, followed through any link, is inside the staging
+        folder.  Each folder is resolved once."""
         pure = PurePosixPath(path)
         if pure.is_absolute() or not pure.parts or ".." in pure.parts or "\0" in path:
             raise BuildError(f"refusing to write outside the site: {path!r}")
         target = self.staging / pure
-        if resolve and target.parent not in self._inside:
-            folder = target.parent.resolve()
-            if folder != self.staging and self.staging not in folder.parents:
+        if target.parent not in self._inside:
+            if not _lies_in(target.parent, self.staging):
                 raise BuildError(f"refusing to write outside the site: {path!r}")
             self._inside.add(target.parent)
         return target
@@ -196,8 +195,7 @@ class SiteFiles:
             existing = folder
             while not existing.exists() and existing != site:
                 existing = existing.parent
-            resolved = existing.resolve()
-            if resolved != site and site not in resolved.parents:
+            if not _lies_in(existing, site):
                 raise BuildError(f"refusing to write outside the site: {path!r}")
             seen.add(folder)
 
@@ -449,7 +447,9 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
 
     report = PdfReport(content, templates_dir, cache_dir) if pdf else None
     with SiteFiles(out_dir) as files, _closing(report), \
-            _search_copies(cache_dir, out_dir) as copies, ExitStack() as stack:
+            _search_copies(cache_dir, out_dir) as copies, \
+            Indexing(files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
+                     _search_work(out_dir), _search_trees(cache_dir, out_dir)) as indexing:
         if report:
             report.start()
         job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing, copies)
@@ -471,13 +471,9 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                 result.search_pending = True
         # Pagefind indexes the first language in a process of its own while the data
         # files are written here.
-        indexing = stack.enter_context(Indexing(
-            {path: copies.path(digest) for path, digest in search_copies.items()},
-            files.staging / SEARCH_BUNDLE, out_dir.resolve().parent, _search_work(out_dir),
-            _search_trees(cache_dir, out_dir)))
         searching = time.perf_counter()
         if not result.search_pending:
-            indexing.start()
+            indexing.start(copies.files(search_copies))
 
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
@@ -532,8 +528,7 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
         bundle = fresh / SEARCH_BUNDLE
         copies = SearchCopies(cache_dir / SEARCH_COPIES)
         documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
-        index_documents({path: copies.path(digest) for path, digest in documents.items()},
-                        bundle, out_dir.parent, _search_work(out_dir),
+        index_documents(copies.files(documents), bundle, out_dir.parent, _search_work(out_dir),
                         _search_trees(cache_dir, out_dir))
         current, old = out_dir / SEARCH_BUNDLE, fresh / "old"
         if current.exists():
@@ -593,6 +588,13 @@ def _closing(report: PdfReport | None):
     finally:
         if report:
             report.close()
+
+
+def _lies_in(folder: Path, root: Path) -> bool:
+    """Whether *folder*, followed through any link, is the resolved folder *root* or
+    lies inside it."""
+    resolved = folder.resolve()
+    return resolved == root or root in resolved.parents
 
 
 def _same_bytes(new: Path, current: Path, size: int) -> bool:

@@ -175,14 +175,13 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
-    ranks = order or FactOrder(facts)
-    order = ranks.by_region
-    ordered = sorted(facts, key=lambda f: (f.metric.id, order(f)))
+    by_region = (order or FactOrder(facts)).by_region
+    ordered = sorted(facts, key=lambda f: (f.metric.id, by_region(f)))
     chart = partial(program_chart, program, ordered, lang)
     name = localized(program, "name", lang)
     if len(facts) <= PROGRAM_PAGE_LIMIT:
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
-                     _metric_groups(content, facts, order, lang), chart, {"program": program},
+                     _metric_groups(content, facts, by_region, lang), chart, {"program": program},
                      lang=lang)]
     by_province: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -195,7 +194,7 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
         parts.append((province, len(mine), path))
         pages.append(Page(prefix(lang) + path, "program.html",
                           f"{name}: {localized(province, 'name', lang)}", "program",
-                          _metric_groups(content, mine, order, lang), None,
+                          _metric_groups(content, mine, by_region, lang), None,
                           {"program": program, "part_of": province}, lang=lang))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", [],
                  chart, {"program": program, "parts": parts},

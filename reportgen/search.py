@@ -146,36 +146,22 @@ class SearchCopies:
     def has(self, digest: str) -> bool:
         return self.path(digest).is_file()
 
-
-def index_site(site: Path, into: Path | None = None, work_prefix: str | None = None) -> list[str]:
-    """Index the HTML pages of *site* (made into search copies here) into
-    ``site/pagefind/`` or into the folder *into*; see :func:`index_documents`."""
-    site = site.resolve()
-    prefix = work_prefix or f".{site.name}.search-"
-    with tempfile.TemporaryDirectory(prefix=prefix, dir=site.parent) as work:
-        copies = SearchCopies(Path(work) / "copies")
-        documents = {}
-        for path in sorted(site.rglob("*.html")):
-            relative = path.relative_to(site).as_posix()
-            if relative.startswith(BUNDLE_DIR + "/"):
-                continue
-            copy = search_copy(path.read_text(encoding="utf-8"))
-            if copy is not None:
-                documents[relative] = copies.path(copies.put(copy))
-        return index_documents(documents, into or site / BUNDLE_DIR, site.parent, prefix)
+    def files(self, digests: dict[str, str]) -> dict[str, Path]:
+        """The file of each copy: page path -> digest becomes page path -> file."""
+        return {page: self.path(digest) for page, digest in digests.items()}
 
 
 def index_documents(documents: dict[str, Path], bundle: Path, work_parent: Path,
                     work_prefix: str, trees: Path | None = None) -> list[str]:
     """Index *documents* into *bundle* and wait for it: see :class:`Indexing`."""
-    with Indexing(documents, bundle, work_parent, work_prefix, trees) as indexing:
-        return indexing.finish()
+    with Indexing(bundle, work_parent, work_prefix, trees) as indexing:
+        return indexing.start(documents).finish()
 
 
 class Indexing:
-    """Indexing *documents* (a page's path in the site -> the file of its search copy)
-    into the folder *bundle*: :meth:`start` sets Pagefind going on the first language,
-    in a process of its own, and returns, so the build can write its other files
+    """Indexing pages into the folder *bundle*: :meth:`start` takes the documents (a
+    page's path in the site -> the file of its search copy), sets Pagefind going on the
+    first language, in a process of its own, and returns, so the build can write its other files
     meanwhile; :meth:`finish` indexes the other languages and returns the files of the
     bundle as paths under ``pagefind/``, relative to the site.  Raises BuildError when
     Pagefind fails.  Use it as a context manager: however the build ends, Pagefind is
@@ -194,17 +180,14 @@ class Indexing:
     the scripts are the same bytes) and the entry file lists each run's language.  The
     result is the bundle one run over every page would write."""
 
-    def __init__(self, documents: dict[str, Path], bundle: Path, work_parent: Path,
-                 work_prefix: str, trees: Path | None = None):
-        self.by_language: dict[str, dict[str, Path]] = {}
-        for relative in sorted(documents):
-            self.by_language.setdefault(split_path(relative)[0], {})[relative] = \
-                documents[relative]
+    def __init__(self, bundle: Path, work_parent: Path, work_prefix: str,
+                 trees: Path | None = None):
         self.bundle, self.trees = bundle, trees
         self.work_parent, self.work_prefix = work_parent, work_prefix
+        self.by_language: dict[str, dict[str, Path]] = {}
         self.work: Path | None = None
         self.running: subprocess.Popen | None = None
-        self.waiting = sorted(self.by_language)
+        self.waiting: list[str] = []
         self.languages: dict[str, dict] = {}
         self.entry: dict = {}
 
@@ -219,7 +202,11 @@ class Indexing:
             shutil.rmtree(self.work, ignore_errors=True)
             self.work = None
 
-    def start(self) -> "Indexing":
+    def start(self, documents: dict[str, Path]) -> "Indexing":
+        for relative in sorted(documents):
+            self.by_language.setdefault(split_path(relative)[0], {})[relative] = \
+                documents[relative]
+        self.waiting = sorted(self.by_language)
         self.bundle.mkdir(parents=True, exist_ok=True)
         if self.trees is None:
             # The work folder lies beside the site (the same file system, so copies are
@@ -238,8 +225,6 @@ class Indexing:
         self.running = _start_pagefind(tree, self.bundle)
 
     def finish(self) -> list[str]:
-        if self.running is None and self.waiting and self.work is None:
-            self.start()
         while self.running is not None:
             _wait_for_pagefind(self.running)
             self.running = None

@@ -132,6 +132,29 @@ def edit_a_fact(content: Path) -> None:
                      encoding="utf-8")
 
 
+def interrupt_after(monkeypatch, owner, name: str, count: int, counted=lambda *args: True):
+    """Make ``owner.name`` raise KeyboardInterrupt (as Ctrl-C would) on the one call
+    after the first *count* calls that *counted* accepts (later calls, such as the
+    clean-up's, go through); returns the list of those calls."""
+    real = getattr(owner, name)
+    calls = []
+
+    def interrupted(*args):
+        if counted(*args):
+            calls.append(args)
+            if len(calls) == count + 1:
+                raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, interrupted)
+    return calls
+
+
+def moves_into(out: Path):
+    """For :func:`interrupt_after` on os.replace: count only moves into the site."""
+    return lambda source, target: Path(target).is_relative_to(out)
+
+
 def assert_unchanged(out: Path, before: dict[str, bytes]) -> None:
     assert_same(all_files(out), before)
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"], "staging folder left behind"
@@ -173,16 +196,7 @@ def test_interrupted_write_leaves_the_previous_site_as_it_was(built, monkeypatch
     """Ctrl-C while the new site is being written (after some files, or before any)."""
     content, out, before = built
     edit_a_fact(content)
-    real_write = Path.write_bytes
-    calls = []
-
-    def write_bytes(self, data):
-        calls.append(self)
-        if len(calls) > after:
-            raise KeyboardInterrupt
-        return real_write(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    calls = interrupt_after(monkeypatch, Path, "write_bytes", after)
     with pytest.raises(KeyboardInterrupt):
         build_site(content, TEMPLATES, out)
     monkeypatch.undo()
@@ -195,16 +209,7 @@ def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch)
     build: an incremental one moves files into the site instead, tested below)."""
     content, out, before = built
     edit_a_fact(content)
-    real_rename = Path.rename
-    calls = []
-
-    def rename(self, target):
-        calls.append((self, target))
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_rename(self, target)
-
-    monkeypatch.setattr(Path, "rename", rename)
+    interrupt_after(monkeypatch, Path, "rename", 1)
     with pytest.raises(KeyboardInterrupt):
         build_site(content, TEMPLATES, out, use_cache=False)
     monkeypatch.undo()
@@ -237,17 +242,7 @@ def test_interrupted_update_of_the_site_makes_the_next_build_a_full_one(
     old, part new, and the next build renders everything and replaces it whole."""
     content, out, before = built
     edit_a_fact(content)
-    real_replace = os.replace
-    calls = []
-
-    def replace(source, target):
-        if Path(target).is_relative_to(out):  # moving a file into the site
-            calls.append(target)
-            if len(calls) > after:
-                raise KeyboardInterrupt
-        return real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", replace)
+    calls = interrupt_after(monkeypatch, os, "replace", after, moves_into(out))
     with pytest.raises(KeyboardInterrupt):
         build_site(content, TEMPLATES, out)
     monkeypatch.undo()
@@ -268,9 +263,9 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_leaves_the_site(built,
     started = []
     real_start = build_module.Indexing.start
 
-    def start(self):
+    def start(self, documents):
         started.append(self)
-        return real_start(self)
+        return real_start(self, documents)
 
     def broken_csv(content):
         assert started and started[0].running.poll() is None  # Pagefind is running
@@ -355,17 +350,7 @@ def test_an_update_is_refused_before_moving_anything_when_a_folder_is_in_the_way
 def test_an_interrupted_update_says_the_site_was_partly_updated(built, monkeypatch):
     content, out, before = built
     edit_a_fact(content)
-    real_replace = os.replace
-    moved = []
-
-    def replace(source, target):
-        if Path(target).is_relative_to(out):
-            moved.append(target)
-            if len(moved) > 2:
-                raise KeyboardInterrupt
-        return real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", replace)
+    interrupt_after(monkeypatch, os, "replace", 2, moves_into(out))
     result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
     assert result.exit_code == 1
     assert "Interrupted; the site was partly updated" in result.stderr
