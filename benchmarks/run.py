@@ -12,8 +12,14 @@ runs the real command line, each step in a fresh process:
    (keeping the previous search index), then the search index made again;
 5. ``reportgen check`` with the cache warm, and cold;
 
-and reports wall time, peak memory of the cold build (the largest process), pages per
-second, and the time per stage of the cold build (from ``build --verbose``).
+and reports wall time, peak memory of the cold build, pages per second, and the time per
+stage of the cold build (from ``build --verbose``).
+
+Peak memory is the largest total, sampled every 0.1 s, of the proportional set size
+(PSS, from /proc/PID/smaps_rollup) of every process of the build at once: the command,
+its page workers and Pagefind.  PSS shares the pages forked workers still have in common
+with the command among them, so nothing is counted twice; the largest single process
+alone would understate what the machine needs.
 """
 
 from __future__ import annotations
@@ -22,10 +28,10 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,13 +51,56 @@ TARGETS = {
 
 def run(args: list[str], env: dict) -> tuple[float, str]:
     """Run reportgen in a fresh process; (seconds, output). Fails loudly on a non-zero exit."""
+    seconds, output, _memory = run_measured(args, env, sample=False)
+    return seconds, output
+
+
+def run_measured(args: list[str], env: dict, sample: bool = True) -> tuple[float, str, float]:
+    """Run reportgen in a fresh process; (seconds, output, peak total PSS in MB of it and
+    every process it started, sampled every 0.1 s)."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"reportgen {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return seconds, done.stdout + done.stderr
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen([sys.executable, "-m", "reportgen", *args], cwd=ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0
+        while process.poll() is None:
+            if sample:
+                peak = max(peak, sum(_pss_kb(pid) for pid in _process_tree(process.pid)))
+            time.sleep(0.1)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        sys.exit(f"reportgen {' '.join(args)} failed:\n{output[-3000:]}")
+    return seconds, output, peak / 1024
+
+
+def _process_tree(root: int) -> list[int]:
+    """*root* and all its descendants now running."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(name))
+    tree = [root]
+    for pid in tree:
+        tree.extend(children.get(pid, []))
+    return tree
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def run_python(code: str, env: dict) -> tuple[float, str]:
@@ -64,15 +113,16 @@ def run_python(code: str, env: dict) -> tuple[float, str]:
     return time.perf_counter() - start, done.stdout
 
 
-def peak_rss_mb() -> float:
-    """Largest resident set of any finished child process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def _stages(output: str) -> dict[str, float]:
     """The time per stage that ``build --verbose`` printed."""
     return {m[1].strip(): float(m[2]) for m in
-            re.finditer(r"^  (.+?)\s+([\d.]+) s", output, flags=re.MULTILINE)}
+            re.finditer(r"^  (.+?)\s+([\d.]+) s(?: \(.*\))?$", output, flags=re.MULTILINE)}
+
+
+def _shards(output: str) -> str:
+    """What ``build --verbose`` said of the search index's shards."""
+    said = re.search(r"^  search index: (.+)$", output, flags=re.MULTILINE)
+    return said[1] if said else ""
 
 
 def edit_one_fact(content: Path) -> None:
@@ -101,9 +151,10 @@ def main() -> None:
     build = ["build", "--content", str(content), "--templates", "templates", *jobs]
     results: dict[str, float] = {}
 
-    seconds, output = run([*build, "--out", str(work / "cold"), "--no-cache", "--verbose"], env)
+    seconds, output, memory = run_measured(
+        [*build, "--out", str(work / "cold"), "--no-cache", "--verbose"], env)
     results["cold full build"] = seconds
-    results["peak memory, cold build (MB)"] = peak_rss_mb()
+    results["peak memory, cold build (MB)"] = memory
     pages = int(re.search(r"Built (\d+) pages", output)[1])
     stages = _stages(output)
 
@@ -113,6 +164,7 @@ def main() -> None:
     results["rebuild, one fact edited"], out = run([*build, "--out", str(work / "site"),
                                                     "--verbose"], env)
     edit_stages = _stages(out)
+    edit_shards = _shards(out)
     # What `reportgen serve` does after an edit: show the pages, then index for search.
     edit_one_fact(content)
     # (with the collector set as the command line sets it for `serve` too)
@@ -146,6 +198,8 @@ def main() -> None:
     print(f"| pages per second, cold build | {pages / results['cold full build']:,.1f} | |")
     if rebuilt:
         print(f"| pages rendered after one edit | {rebuilt[1]} of {pages:,} | |")
+    if edit_shards:
+        print(f"| search index after one edit | {edit_shards} | |")
     for title, timed in (("Cold build", stages), ("Rebuild after one edited fact", edit_stages)):
         print(f"\n{title}, time per stage (wall; 'charts' is CPU time inside rendering):\n")
         for stage, seconds in timed.items():
@@ -153,7 +207,8 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"counts": counts, "pages": pages, "cores": os.cpu_count(),
                                      "results": results, "cold_build_stages": stages,
-                                     "one_fact_rebuild_stages": edit_stages},
+                                     "one_fact_rebuild_stages": edit_stages,
+                                     "one_fact_search_shards": edit_shards},
                                     indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.json}")
 

@@ -17,6 +17,7 @@ in for the old.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -42,8 +43,8 @@ from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
 from .search import (
-    BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, index_documents,
-    search_copy,
+    BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, SearchShards,
+    bundle_of, index_documents, prune_trees, search_copy,
 )
 from .vega import VegaRenderer, default_cache_dir
 from .workers import can_fork, forked_map
@@ -75,6 +76,7 @@ class BuildResult:
     mode: str = "full"  # "full", "incremental" or "unchanged"
     timings: dict[str, float] = field(default_factory=dict)
     search_pending: bool = False  # the search index is the previous one (search_later)
+    search_shards: tuple[int, int] = (0, 0)  # shards of the search index made again, of all
 
 
 class SiteFiles:
@@ -147,7 +149,7 @@ class SiteFiles:
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
         it already, byte for byte (most of the search index, the scripts and styles); the
-        search index's entry file last, so it never names a file not there yet.  Then
+        entry files of the search index's bundles last, so none names a file not there yet.  Then
         remove every file of the site that this build neither wrote nor keeps (*keep*),
         and folders left empty, so the site is what a full build would have made.
         Returns the files written (path -> size).
@@ -160,8 +162,8 @@ class SiteFiles:
         the exception says so (``site_partly_updated``) for the message."""
         written = files_in(self.staging)
         site = self.out_dir
-        last = f"{SEARCH_BUNDLE}/pagefind-entry.json"
-        order = sorted(written, key=lambda p: (p == last, p))
+        order = sorted(written, key=lambda p: (bundle_of(p) is not None
+                                               and p.endswith("/pagefind-entry.json"), p))
         self._check_targets(order)
         try:
             made: set[Path] = set()
@@ -433,6 +435,9 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         prints = fact_cache.fingerprints if fact_cache else {}
         prints = {f.id: prints.get(f.id, "") for f in content.facts}
         disagreeing = disagreement_map(content.facts)
+        shards = SearchShards(content)
+        page_shards = {p.out_path: shards.of_page(p) for p in pages
+                       if p.kind in SEARCHABLE_KINDS}
         to_render = {p.out_path for p in pages}
         mode = "full"
         if previous is not None:
@@ -446,10 +451,11 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         return result
 
     report = PdfReport(content, templates_dir, cache_dir) if pdf else None
+    trees = _search_trees(cache_dir, out_dir)
     with SiteFiles(out_dir) as files, _closing(report), \
             _search_copies(cache_dir, out_dir) as copies, \
             Indexing(files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
-                     _search_work(out_dir), _search_trees(cache_dir, out_dir)) as indexing:
+                     _search_work(out_dir), trees, parallel=workers) as indexing:
         if report:
             report.start()
         job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing, copies)
@@ -466,14 +472,24 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             keep = {path for path in previous.files
                     if path in kept_pages or _belongs_to(path, kept_pages)}
             search_copies.update(_kept_copies(previous, kept_pages, copies, out_dir))
-            if search_later:  # the previous index stays until refresh_search
-                keep.update(p for p in previous.files if p.startswith(SEARCH_BUNDLE + "/"))
+        by_shard = _documents_by_shard(search_copies, page_shards)
+        bundles = {shard: _documents_digest(docs) for shard, docs in by_shard.items()}
+        stale = set(by_shard)
+        if mode == "incremental":
+            stale = {s for s in by_shard if previous.search_bundles.get(s) != bundles[s]}
+            if search_later and stale:  # the previous index stays until refresh_search
+                keep.update(p for p in previous.files if bundle_of(p) is not None)
+                bundles, stale = previous.search_bundles, set()
                 result.search_pending = True
-        # Pagefind indexes the first language in a process of its own while the data
-        # files are written here.
+            else:  # the bundles of shards whose pages' copies are the same stay
+                keep.update(p for p in previous.files if bundle_of(p) in by_shard
+                            and bundle_of(p) not in stale)
+        # Pagefind indexes the shards whose pages changed, in processes of their own,
+        # while the data files are written here.
         searching = time.perf_counter()
-        if not result.search_pending:
-            indexing.start(copies.files(search_copies))
+        prune_trees(trees, shards.names)
+        if stale:
+            indexing.start({shard: copies.files(by_shard[shard]) for shard in stale})
 
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
@@ -482,11 +498,12 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             files.add("data/facts.csv", facts_csv(content))
             files.add("sitemap.xml", sitemap_xml(content, pages))
 
-        if not result.search_pending:
+        if stale:
             with timings.stage("search index"):
                 indexing.finish()
             timings["search index (within, alongside the data)"] = (
                 time.perf_counter() - searching)
+        result.search_shards = (len(stale), len(by_shard))
         if report:
             with timings.stage("pdf: waiting for it" if report.pending else "pdf"):
                 files.add(PDF_PATH, report.result())
@@ -507,15 +524,17 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
             state.search_stale = result.search_pending
             state.search_copies = dict(sorted(search_copies.items()))
+            state.search_shards = {path: page_shards[path] for path in state.search_copies}
+            state.search_bundles = dict(sorted(bundles.items()))
             save_state(cache_dir, out_dir, state)
     return result
 
 
 def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
-    """Index the pages of the published site again after a build with *search_later*
-    (from the search copies its saved state records, made again from the page where the
-    cache lost one), and put the new index in place of the old one; False when there was
-    nothing to do.
+    """Index again the shards of the published site whose pages changed since their
+    index was made, after a build with *search_later* (from the search copies its saved
+    state records, made again from the page where the cache lost one), and put each new
+    bundle in place of the old one; False when there was nothing to do.
     The site is then what a build without *search_later* would have made.  Raises
     BuildError when Pagefind fails (the old index and the saved state stay)."""
     cache_dir = cache_dir or default_cache_dir()
@@ -523,22 +542,34 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     if state is None or not state.search_stale:
         return False
     out_dir = out_dir.resolve()
+    copies = SearchCopies(cache_dir / SEARCH_COPIES)
+    documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
+    by_shard = _documents_by_shard(documents, state.search_shards)
+    bundles = {shard: _documents_digest(docs) for shard, docs in by_shard.items()}
+    stale = sorted(s for s in by_shard if state.search_bundles.get(s) != bundles[s])
     fresh = Path(tempfile.mkdtemp(prefix=_search_work(out_dir), dir=out_dir.parent))
     try:
-        bundle = fresh / SEARCH_BUNDLE
-        copies = SearchCopies(cache_dir / SEARCH_COPIES)
-        documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
-        index_documents(copies.files(documents), bundle, out_dir.parent, _search_work(out_dir),
-                        _search_trees(cache_dir, out_dir))
-        current, old = out_dir / SEARCH_BUNDLE, fresh / "old"
-        if current.exists():
-            current.rename(old)
-        bundle.rename(current)
+        index_documents({shard: copies.files(by_shard[shard]) for shard in stale},
+                        fresh / SEARCH_BUNDLE, out_dir.parent, _search_work(out_dir),
+                        _search_trees(cache_dir, out_dir), parallel=os.cpu_count() or 1)
+        current = out_dir / SEARCH_BUNDLE
+        current.mkdir(exist_ok=True)
+        for shard in stale:  # each bundle swapped whole
+            if (current / shard).exists():
+                (current / shard).rename(fresh / f"old-{shard}")
+            (fresh / SEARCH_BUNDLE / shard).rename(current / shard)
+        for other in current.iterdir():
+            if other.name not in by_shard:
+                if other.is_dir() and not other.is_symlink():
+                    shutil.rmtree(other)
+                else:
+                    other.unlink()
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     state.files = {path: size for path, size in state.files.items()
-                   if not path.startswith(SEARCH_BUNDLE + "/")}
+                   if bundle_of(path) is None}
     state.files.update(files_in(out_dir, SEARCH_BUNDLE))
+    state.search_bundles = dict(sorted(bundles.items()))
     state.search_stale = False
     save_state(cache_dir, out_dir, state)
     return True
@@ -561,6 +592,21 @@ def _search_copies(cache_dir: Path | None, out_dir: Path):
 
 def _search_trees(cache_dir: Path | None, out_dir: Path) -> Path | None:
     return cache_dir / SEARCH_TREES / state_key(out_dir) if cache_dir else None
+
+
+def _documents_by_shard(documents: dict[str, str], page_shards: dict[str, str]
+                        ) -> dict[str, dict[str, str]]:
+    """The pages' search copies (page path -> digest) by shard of the index."""
+    by_shard: dict[str, dict[str, str]] = {}
+    for path in sorted(documents):
+        by_shard.setdefault(page_shards[path], {})[path] = documents[path]
+    return by_shard
+
+
+def _documents_digest(documents: dict[str, str]) -> str:
+    """What a shard's bundle is made from: its pages and their copies, as one hash."""
+    text = "".join(f"{path} {digest}\n" for path, digest in sorted(documents.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _kept_copies(previous: BuildState, kept_pages: set[str], copies: SearchCopies,

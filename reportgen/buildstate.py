@@ -3,8 +3,9 @@
 A :class:`BuildState` records, per output folder, a digest of every input other than the
 fact files (templates, registries, prose pages, reportgen's own code, the build options),
 each fact's fingerprint, which facts each page shows, which facts disagree, the files
-written with their sizes, and the digest of each page's search copy (see
-:class:`reportgen.search.SearchCopies`).  It lives in the cache folder, never in the site.
+written with their sizes, the digest of each page's search copy (see
+:class:`reportgen.search.SearchCopies`), the shard of the index each page is in, and what
+each shard's bundle was made from.  It lives in the cache folder, never in the site.
 
 The build uses it only when the digest matches and the output folder still holds every
 recorded file at its recorded size; otherwise it renders everything again.
@@ -21,7 +22,7 @@ from pathlib import Path
 from .factcache import _code_version
 from .loader import REGISTRY_FILES
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 
 
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
@@ -98,6 +99,9 @@ class BuildState:
     counts: dict[str, int] = field(default_factory=dict)  # pages and facts, for messages
     search_stale: bool = False  # the search index predates the pages (serve, search later)
     search_copies: dict[str, str] = field(default_factory=dict)  # page path -> copy digest
+    search_shards: dict[str, str] = field(default_factory=dict)  # page path -> index shard
+    # shard -> digest of the copies its bundle in the site was made from
+    search_bundles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,

@@ -152,6 +152,9 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
     if verbose:
         for stage, seconds in result.timings.items():
             click.echo(f"  {stage:<26} {seconds:8.3f} s")
+        if result.search_shards[1]:
+            click.echo(f"  search index: {result.search_shards[0]} of "
+                       f"{result.search_shards[1]} shards made again")
         total = time.perf_counter() - started
         rate = result.rendered / total if total else 0
         click.echo(f"  {'total':<26} {total:8.3f} s ({rate:.0f} pages/s rendered)")

@@ -266,6 +266,14 @@ class Content:
                 index.setdefault(member, []).append(area)
         return index
 
+    def province_of(self, region: Region) -> Region:
+        """The province a region lies in (itself for a province, the country or a
+        combined area)."""
+        current = region
+        while current.kind in ("regency", "city") and current.parent in self.regions:
+            current = self.regions[current.parent]
+        return current
+
     def ancestors(self, region: Region) -> list[Region]:
         """From the top (the country) down to *region*'s parent."""
         chain: list[Region] = []

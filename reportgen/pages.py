@@ -19,7 +19,7 @@ from typing import Callable
 from .charts import Chart, program_chart, region_charts
 from .i18n import PRIMARY, localized, prefix, split_path, translator
 from .model import Content, Fact, MarkdownPage, Program, Region, Source
-from .search import SEARCH_PAGE
+from .search import SEARCH_PAGE, SearchShards
 
 NOT_FOUND_PAGE = "404.html"
 """Shown by web servers for a missing address (at any depth: it links from the root)."""
@@ -162,14 +162,6 @@ PROGRAM_PAGE_LIMIT = 500
 """A program with more figures than this gets a page per province, linked from its page."""
 
 
-def _province_of(content: Content, region: Region) -> Region:
-    """The province a region lies in (itself for a province, country or combined area)."""
-    current = region
-    while current.kind in ("regency", "city") and current.parent in content.regions:
-        current = content.regions[current.parent]
-    return current
-
-
 def plan_program(content: Content, program: Program, facts: list[Fact],
                  lang: str = PRIMARY, order: FactOrder | None = None) -> list[Page]:
     """A program's page: every region's figures for it, grouped by metric, and a chart.
@@ -185,7 +177,7 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
                      lang=lang)]
     by_province: dict[str, list[Fact]] = {}
     for fact in facts:
-        by_province.setdefault(_province_of(content, fact.region).id, []).append(fact)
+        by_province.setdefault(content.province_of(fact.region).id, []).append(fact)
     parts, pages = [], []
     for province_id in sorted(by_province, key=lambda r: content.regions[r].name):
         province = content.regions[province_id]
@@ -260,7 +252,8 @@ def plan_language(content: Content, lang: str, order: FactOrder | None = None) -
                              "counts": {s: len(f) for s, f in by_source.items()}}, lang=lang))
     pages += [Page(at + markdown_path(p), "page.html", localized(p, "title", lang), "page",
                    extra={"document": p}, lang=lang) for p in content.pages]
-    pages.append(Page(at + SEARCH_PAGE, "search.html", _("Cari"), "search", lang=lang))
+    pages.append(Page(at + SEARCH_PAGE, "search.html", _("Cari"), "search",
+                      extra={"shards": SearchShards(content).names}, lang=lang))
     pages.append(Page(at + NOT_FOUND_PAGE, "404.html", _("Halaman tidak ditemukan"), "notfound",
                       lang=lang))
     return pages

@@ -9,8 +9,17 @@ marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind
 list of sources.  Each thing is indexed once: a figure on its region's page (not again in
 the tables of its program's and its source's pages), a quoted sentence on its source's
 page (not in the list of quotes of every page that cites it).  Pagefind keeps one index
-per page language (``lang="id"``, ``lang="en"``), made by a run of its own (see
-:class:`Indexing`), and its UI searches the index of the search page's language.
+per page language (``lang="id"``, ``lang="en"``), and its UI searches the index of the
+search page's language.
+
+The index is in *shards* (:class:`SearchShards`): ``pagefind/main/`` (with Pagefind's
+scripts and UI) and ``pagefind/regions-1/``, ``regions-2`` ..., each a bundle of its own
+made by Pagefind runs of its own (see :class:`Indexing`), which the search page merges
+(Pagefind's ``mergeIndex``).  A shard's bundle is made again only when the search copy of
+one of its pages changed: an edited figure re-indexes its province's shard and perhaps
+the main one, not the country.  The price: each shard scores its results by its own word
+statistics before the UI orders them all by score, so the order of results can differ a
+little from one index over everything; and a first search loads a small file per shard.
 
 Pagefind is not given the pages themselves but their *search copies*
 (:func:`search_copy`): the indexed ``<main>`` without the parts it ignores (data tables,
@@ -21,9 +30,9 @@ page's copy when it renders the page and keeps it, named by its hash, in
 :class:`SearchCopies` in the cache: an incremental build gives Pagefind the copies of
 the pages it did not render again without reading those pages.
 
-The index is rebuilt every time pages are written: on the seed content it takes about a
-fifth of a second, on a national site about 20 s (see the README).  Its bytes depend
-only on the pages (checked by the tests: two builds give identical files).  The search
+Indexing the seed content takes about a fifth of a second; a national site is in the
+README.  The bundles' bytes depend only on the pages (checked by the tests: an
+incremental build gives the clean build's files).  The search
 page starts Pagefind's default UI from ``static/search.js``; the other UI flavours
 Pagefind writes are removed (see :data:`UNUSED`) so the site carries no file nothing
 loads.
@@ -51,6 +60,57 @@ SEARCH_PAGE = "cari/index.html"
 
 SEARCHABLE_KINDS = frozenset({"overview", "region", "program", "source", "page"})
 """Kinds of page (``Page.kind``) whose ``<main>`` is indexed."""
+
+MAIN_SHARD = "main"
+"""The shard whose bundle holds Pagefind's scripts and UI beside its index: the overview,
+the prose pages, the programs' national pages and the regions outside any province."""
+
+PROVINCES_PER_SHARD = 5
+"""How many provinces' pages share a shard (see :class:`SearchShards`)."""
+
+
+class SearchShards:
+    """Which part ("shard") of the search index each page goes in.  The index is split so
+    that an edit re-indexes the part it touched, not the country: Pagefind has no
+    incremental mode, and at national scale one run over everything takes longer than
+    the rest of a rebuild.  The search page merges the shards in the browser
+    (Pagefind's ``mergeIndex``), so readers search one site.
+
+    The provinces, by id, go in groups of :data:`PROVINCES_PER_SHARD`, each a shard
+    (``regions-1``, ``regions-2`` ...) holding the pages of its provinces and their
+    regencies and cities, their programs' province pages, and the sources whose first
+    figure (in the source page's order) is about one of them; everything else is in
+    :data:`MAIN_SHARD`.  The groups depend only on the regions registry, and every
+    province has a page, so no shard is ever empty."""
+
+    def __init__(self, content):
+        provinces = sorted(r.id for r in content.regions.values() if r.kind == "province")
+        self.content = content
+        self._of_province = {province: f"regions-{i // PROVINCES_PER_SHARD + 1}"
+                             for i, province in enumerate(provinces)}
+        self.names = [MAIN_SHARD] + sorted(set(self._of_province.values()),
+                                           key=lambda name: int(name.rsplit("-", 1)[1]))
+
+    def of_region(self, region) -> str:
+        return self._of_province.get(self.content.province_of(region).id, MAIN_SHARD)
+
+    def of_page(self, page) -> str:
+        """The shard of a page (a :class:`reportgen.pages.Page`)."""
+        if page.kind == "region":
+            return self.of_region(page.extra["region"])
+        if page.kind == "program" and "part_of" in page.extra:
+            return self.of_region(page.extra["part_of"])
+        if page.kind == "source" and page.groups and page.groups[0].facts:
+            return self.of_region(page.groups[0].facts[0].region)
+        return MAIN_SHARD
+
+
+def bundle_of(path: str) -> str | None:
+    """The shard whose bundle a file of the site belongs to, or None if it is not one
+    of the search index's."""
+    parts = path.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == BUNDLE_DIR else None
+
 
 UNUSED = ("pagefind-component-ui.css", "pagefind-component-ui.js", "pagefind-modular-ui.css",
           "pagefind-modular-ui.js", "pagefind-highlight.js")
@@ -151,104 +211,137 @@ class SearchCopies:
         return {page: self.path(digest) for page, digest in digests.items()}
 
 
-def index_documents(documents: dict[str, Path], bundle: Path, work_parent: Path,
-                    work_prefix: str, trees: Path | None = None) -> list[str]:
-    """Index *documents* into *bundle* and wait for it: see :class:`Indexing`."""
-    with Indexing(bundle, work_parent, work_prefix, trees) as indexing:
-        return indexing.start(documents).finish()
+def index_documents(shards: dict[str, dict[str, Path]], root: Path, work_parent: Path,
+                    work_prefix: str, trees: Path | None = None, parallel: int = 1) -> None:
+    """Index each shard's documents into its bundle under *root* and wait for it: see
+    :class:`Indexing`."""
+    with Indexing(root, work_parent, work_prefix, trees, parallel) as indexing:
+        indexing.start(shards).finish()
 
 
 class Indexing:
-    """Indexing pages into the folder *bundle*: :meth:`start` takes the documents (a
-    page's path in the site -> the file of its search copy), sets Pagefind going on the
-    first language, in a process of its own, and returns, so the build can write its other files
-    meanwhile; :meth:`finish` indexes the other languages and returns the files of the
-    bundle as paths under ``pagefind/``, relative to the site.  Raises BuildError when
+    """Indexing shards of the site into their bundles under *root* (the site's
+    ``pagefind/``): :meth:`start` takes the documents of each shard to index (shard name
+    -> page path in the site -> the file of its search copy), sets Pagefind going on
+    the first of them, up to *parallel* runs at a time, each in a process of its own, and
+    returns, so the build can write its other files meanwhile; :meth:`finish` runs the
+    rest and puts each run's files into its shard's bundle.  Raises BuildError when
     Pagefind fails.  Use it as a context manager: however the build ends, Pagefind is
     stopped and the work folder removed.
 
-    Pagefind is run on a folder of links to the copies, laid out as the site is.  With
-    *trees* (a folder in the cache, one per site), those folders stay from one build to
-    the next, and only the links of pages whose copy changed are made again; without,
-    they are made in a folder in *work_parent* whose name starts with *work_prefix*, and
-    removed.
+    Each (shard, language) is a run of its own, over a folder of links to the copies,
+    laid out as the site is, that writes into a folder of its own in the work folder
+    (beside the site, so files move by renaming).  With *trees* (a folder in the cache,
+    one per site), the folders of links stay from one build to the next and only the
+    links of pages whose copy changed are made again; without, they are made in the work
+    folder.  The work folder's name starts with *work_prefix*, so the next build removes
+    it if this one is killed (see :func:`reportgen.build.recover_interrupted`).
 
     Pagefind holds everything it indexes in memory until it writes (about 200 bytes per
-    indexed word: 2.3 GB for both languages of a national site), so each language is
-    indexed by a run of its own, one after the other, and the runs write into the same
-    bundle: their files do not overlap (each index is named by its language and hash,
-    the scripts are the same bytes) and the entry file lists each run's language.  The
-    result is the bundle one run over every page would write."""
+    indexed word), which is why a shard is a run: memory goes with the shard, not with
+    the site.  A shard's runs write the same scripts and different index files (each
+    named by its language and hash); their entry files are merged into one that lists
+    each run's language.  A shard's bundle is what one run over its pages would write."""
 
-    def __init__(self, bundle: Path, work_parent: Path, work_prefix: str,
-                 trees: Path | None = None):
-        self.bundle, self.trees = bundle, trees
+    def __init__(self, root: Path, work_parent: Path, work_prefix: str,
+                 trees: Path | None = None, parallel: int = 1):
+        self.root, self.trees, self.parallel = root, trees, max(1, parallel)
         self.work_parent, self.work_prefix = work_parent, work_prefix
-        self.by_language: dict[str, dict[str, Path]] = {}
         self.work: Path | None = None
-        self.running: subprocess.Popen | None = None
-        self.waiting: list[str] = []
-        self.languages: dict[str, dict] = {}
-        self.entry: dict = {}
+        self.waiting: list[tuple[str, str, dict[str, Path]]] = []
+        self.running: list[tuple[str, Path, subprocess.Popen]] = []
+        self.entries: dict[str, dict] = {}  # shard -> its merged entry file
 
     def __enter__(self) -> "Indexing":
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.running is not None:
-            _stop_pagefind(self.running)
-            self.running = None
+        for _shard, _output, process in self.running:
+            _stop_pagefind(process)
+        self.running = []
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)
             self.work = None
 
-    def start(self, documents: dict[str, Path]) -> "Indexing":
-        for relative in sorted(documents):
-            self.by_language.setdefault(split_path(relative)[0], {})[relative] = \
-                documents[relative]
-        self.waiting = sorted(self.by_language)
-        self.bundle.mkdir(parents=True, exist_ok=True)
-        if self.trees is None:
-            # The work folder lies beside the site (the same file system, so copies are
-            # linked, not copied), not in it: a site being served never shows it.  The
-            # build names it after the output folder, so that the next build removes it
-            # if this one is killed (see reportgen.build.recover_interrupted).
-            self.work = Path(tempfile.mkdtemp(prefix=self.work_prefix, dir=self.work_parent))
-        if self.waiting:
-            self._next()
+    def start(self, shards: dict[str, dict[str, Path]]) -> "Indexing":
+        runs = []
+        for shard in sorted(shards):
+            by_language: dict[str, dict[str, Path]] = {}
+            for relative in sorted(shards[shard]):
+                by_language.setdefault(split_path(relative)[0], {})[relative] = \
+                    shards[shard][relative]
+            runs += [(shard, lang, docs) for lang, docs in sorted(by_language.items())]
+            if self.trees:
+                _remove_other_folders(self.trees / shard, set(by_language))
+        # The largest first, so that the runs side by side end at about the same time.
+        self.waiting = sorted(runs, key=lambda run: -len(run[2]))
+        self.work = Path(tempfile.mkdtemp(prefix=self.work_prefix, dir=self.work_parent))
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._start_runs()
         return self
 
-    def _next(self) -> None:
-        lang = self.waiting.pop(0)
-        tree = (self.trees or self.work) / lang
-        _link_tree(tree, self.by_language[lang])
-        self.running = _start_pagefind(tree, self.bundle)
+    def _start_runs(self) -> None:
+        while self.waiting and len(self.running) < self.parallel:
+            shard, lang, documents = self.waiting.pop(0)
+            tree = (self.trees or self.work / "trees") / shard / lang
+            _link_tree(tree, documents)
+            output = self.work / f"{shard}.{lang}"
+            self.running.append((shard, output, _start_pagefind(tree, output)))
 
-    def finish(self) -> list[str]:
-        while self.running is not None:
-            _wait_for_pagefind(self.running)
-            self.running = None
-            entry_path = self.bundle / "pagefind-entry.json"
-            self.entry = json.loads(entry_path.read_text(encoding="utf-8"))
-            entry_path.unlink()
-            self.languages.update(self.entry.get("languages", {}))
-            if self.waiting:
-                self._next()
-        if self.trees and self.trees.is_dir():
-            for other in self.trees.iterdir():
-                if other.name not in self.by_language:  # a language no page has any more
-                    shutil.rmtree(other, ignore_errors=True)
-        bundle = self.bundle
-        if not any(bundle.glob("pagefind.*.pf_meta")):
-            raise BuildError("search index: pagefind wrote no index (no page to index?)")
-        for name in UNUSED:
-            (bundle / name).unlink(missing_ok=True)
-        self.entry["languages"] = self.languages
-        # Sorted keys: the same pages always give the same bytes.
-        (bundle / "pagefind-entry.json").write_text(
-            json.dumps(self.entry, sort_keys=True, separators=(",", ":")), encoding="utf-8")
-        return sorted(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}"
-                      for p in bundle.rglob("*") if p.is_file())
+    def finish(self) -> None:
+        while self.running:
+            shard, output, process = self.running[0]
+            _wait_for_pagefind(process)
+            self.running.pop(0)
+            self._take(shard, output)
+            self._start_runs()
+        for shard, entry in sorted(self.entries.items()):
+            bundle = self.root / shard
+            if not any(bundle.glob("pagefind.*.pf_meta")):
+                raise BuildError(f"search index: pagefind wrote no index for {shard}")
+            # Sorted keys: the same pages always give the same bytes.
+            (bundle / "pagefind-entry.json").write_text(
+                json.dumps(entry, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+
+    def _take(self, shard: str, output: Path) -> None:
+        """Move a finished run's files into its shard's bundle and merge its entry file.
+        A shard other than the main one keeps only its index: the search page loads the
+        scripts and WebAssembly from the main bundle."""
+        entry_path = output / "pagefind-entry.json"
+        entry = json.loads(entry_path.read_text(encoding="utf-8"))
+        entry_path.unlink()
+        merged = self.entries.setdefault(shard, {"languages": {}})
+        languages = {**merged["languages"], **entry.get("languages", {})}
+        merged.update(entry)
+        merged["languages"] = languages
+        bundle = self.root / shard
+        for path in sorted(p for p in output.rglob("*") if p.is_file()):
+            relative = path.relative_to(output)
+            if relative.name in UNUSED or (shard != MAIN_SHARD and not _index_data(relative)):
+                continue
+            target = bundle / relative
+            if not target.exists():  # else: a script the shard's other run wrote too
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+        shutil.rmtree(output, ignore_errors=True)
+
+
+def prune_trees(trees: Path | None, shards: list[str]) -> None:
+    """Remove the folders of links kept for shards the site no longer has."""
+    if trees is not None:
+        _remove_other_folders(trees, set(shards))
+
+
+def _index_data(relative: Path) -> bool:
+    """Whether a file of a bundle is part of its index (not a script or the UI)."""
+    return relative.suffix == ".pf_meta" or relative.parts[0] in ("index", "fragment", "filter")
+
+
+def _remove_other_folders(folder: Path, names: set[str]) -> None:
+    if folder.is_dir():
+        for other in folder.iterdir():
+            if other.name not in names:
+                shutil.rmtree(other, ignore_errors=True)
 
 
 def _link_tree(tree: Path, documents: dict[str, Path]) -> None:

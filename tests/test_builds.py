@@ -268,14 +268,15 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_leaves_the_site(built,
         return real_start(self, documents)
 
     def broken_csv(content):
-        assert started and started[0].running.poll() is None  # Pagefind is running
+        assert started and started[0].running  # Pagefind is running
+        assert all(process.poll() is None for _shard, _out, process in started[0].running)
         raise BuildError("the CSV could not be written")
 
     monkeypatch.setattr(build_module.Indexing, "start", start)
     monkeypatch.setattr(build_module, "facts_csv", broken_csv)
     with pytest.raises(BuildError, match="CSV"):
         build_site(content, TEMPLATES, out, use_cache=False)
-    assert started[0].running is None and started[0].work is None
+    assert started[0].running == [] and started[0].work is None
     assert_unchanged(out, before)
 
 

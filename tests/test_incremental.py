@@ -224,3 +224,60 @@ def test_search_copies_missing_from_the_cache_are_made_again_from_the_pages(proj
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert not list(root.glob(".*search-*"))
+
+
+# --- the search index, in shards ---------------------------------------------------------
+
+def test_an_edit_indexes_again_only_the_shards_whose_pages_changed(tmp_path, monkeypatch):
+    """A province per shard here (the seed content has four): an edited figure in
+    Parepare changes its region's shard and the main one (the programs' pages, which list
+    every figure at this scale); the three shards of Papua are left as they were, file
+    for file, and the site is still the clean build's."""
+    from reportgen import search
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
+    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
+        tmp_path / "clean"
+    shutil.copytree(CONTENT, content)
+    first = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert first.search_shards == (5, 5)
+    shards = sorted(p.name for p in (out / "pagefind").iterdir())
+    assert shards == ["main", "regions-1", "regions-2", "regions-3", "regions-4"]
+
+    def stats(shard: str) -> dict[str, tuple[int, int]]:
+        return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+                for p in (out / "pagefind" / shard).rglob("*") if p.is_file()}
+
+    before = {shard: stats(shard) for shard in shards}
+    edit(content / "facts/parepare.yaml", "value: 744\n", "value: 745\n")
+    again = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert again.mode == "incremental" and again.search_shards == (2, 5)
+    # regions-4 is Sulawesi Selatan's (the last province by id)
+    for shard in ("regions-1", "regions-2", "regions-3"):
+        assert stats(shard) == before[shard], shard
+    for shard in ("main", "regions-4"):
+        assert stats(shard) != before[shard], shard
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_search_later_then_refresh_indexes_only_the_changed_shards(tmp_path, monkeypatch):
+    from reportgen import search
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
+    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
+        tmp_path / "clean"
+    shutil.copytree(CONTENT, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    papua = {p: p.stat().st_ino for p in (out / "pagefind/regions-1").rglob("*")}
+    old_main = bundle(out)
+    edit(content / "facts/parepare.yaml", "value: 744\n", "value: 745\n")
+    quick = build_site(content, TEMPLATES, out, cache_dir=cache, search_later=True)
+    assert quick.search_pending and bundle(out) == old_main
+    assert refresh_search(out, cache) is True
+    assert {p: p.stat().st_ino for p in (out / "pagefind/regions-1").rglob("*")} == papua
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert build_site(content, TEMPLATES, out, cache_dir=cache).mode == "unchanged"

@@ -35,13 +35,19 @@ def json_ld(text: str) -> dict:
 # --- search ---------------------------------------------------------------------------
 
 def test_search_index_covers_the_pages_of_figures_only(minimal_site):
-    entry = json.loads(html(minimal_site, "pagefind/pagefind-entry.json"))
-    assert list(entry["languages"]) == ["en", "id"]  # an index per lang="..." of the pages
+    # One province: the main shard and one of regions.
+    assert sorted(p.name for p in (minimal_site / "pagefind").iterdir()) == ["main", "regions-1"]
+    counts = {"en": 0, "id": 0}
+    for shard in ("main", "regions-1"):
+        entry = json.loads(html(minimal_site, f"pagefind/{shard}/pagefind-entry.json"))
+        assert list(entry["languages"]) == ["en", "id"]  # an index per lang="..." of the pages
+        for lang in counts:
+            counts[lang] += entry["languages"][lang]["page_count"]
     indexed = [p for p in minimal_site.rglob("index.html")
                if "data-pagefind-body" in p.read_text(encoding="utf-8")]
     english = [p for p in indexed if p.relative_to(minimal_site).parts[0] == "en"]
-    assert entry["languages"]["id"]["page_count"] == len(indexed) - len(english)
-    assert entry["languages"]["en"]["page_count"] == len(english) == len(indexed) / 2
+    assert counts["id"] == len(indexed) - len(english)
+    assert counts["en"] == len(english) == len(indexed) / 2
     names = {p.relative_to(minimal_site).as_posix() for p in indexed}
     assert "en/regions/kota-contoh/index.html" in names
     assert {"index.html", "regions/kota-contoh/index.html", "programs/jkk/index.html",
@@ -49,24 +55,49 @@ def test_search_index_covers_the_pages_of_figures_only(minimal_site):
     assert not {"cari/index.html", "sources/index.html"} & names
     assert "data-pagefind-body" not in html(minimal_site, "404.html")
     for unused in ("pagefind-component-ui.js", "pagefind-modular-ui.js", "pagefind-highlight.js"):
-        assert not (minimal_site / "pagefind" / unused).exists()
+        assert not list((minimal_site / "pagefind").rglob(unused))
+    # Only the main bundle has the scripts: the other shards are merged into its search.
+    assert (minimal_site / "pagefind/main/pagefind-ui.js").is_file()
+    assert sorted(p.name for p in (minimal_site / "pagefind/regions-1").iterdir()
+                  if not p.name.endswith(".pf_meta")) == ["fragment", "index",
+                                                           "pagefind-entry.json"]
 
 
-def test_an_index_per_language_is_the_bundle_one_pagefind_run_writes(minimal_site, tmp_path):
-    from reportgen.search import BUNDLE_DIR, UNUSED, pagefind_executable
+def test_each_shard_is_the_bundle_one_pagefind_run_over_its_pages_writes(minimal_site,
+                                                                          tmp_path):
+    """Pagefind is given search copies, one run per shard and language; each shard's
+    bundle is what one run over its whole pages writes (less the scripts, in a shard
+    other than the main one)."""
+    from reportgen.content import load_content
+    from reportgen.i18n import LANGUAGES
+    from reportgen.pages import plan_pages
+    from reportgen.search import (
+        BUNDLE_DIR, SEARCHABLE_KINDS, UNUSED, SearchShards, _index_data, pagefind_executable,
+    )
 
-    one_run = tmp_path / "site"
-    shutil.copytree(minimal_site, one_run, ignore=shutil.ignore_patterns(BUNDLE_DIR))
-    subprocess.run([str(pagefind_executable()), "--site", ".", "--output-subdir", BUNDLE_DIR,
-                    "--keep-index-url", "--silent"], cwd=one_run, check=True)
-    expected = {p.relative_to(one_run / BUNDLE_DIR).as_posix(): p.read_bytes()
-                for p in (one_run / BUNDLE_DIR).rglob("*")
-                if p.is_file() and p.name not in UNUSED and p.name != "pagefind-entry.json"}
-    ours = {p.relative_to(minimal_site / BUNDLE_DIR).as_posix(): p.read_bytes()
-            for p in (minimal_site / BUNDLE_DIR).rglob("*") if p.is_file()}
-    entry = json.loads(ours.pop("pagefind-entry.json"))
-    assert ours == expected
-    assert entry == json.loads((one_run / BUNDLE_DIR / "pagefind-entry.json").read_text())
+    content, _ = load_content(DATA / "minimal" / "content")
+    shards = SearchShards(content)
+    pages = [p for p in plan_pages(content, LANGUAGES) if p.kind in SEARCHABLE_KINDS]
+    for shard in shards.names:
+        one_run = tmp_path / shard
+        mine = [p.out_path for p in pages if shards.of_page(p) == shard]
+        assert mine
+        for path in mine:
+            (one_run / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(minimal_site / path, one_run / path)
+        subprocess.run([str(pagefind_executable()), "--site", ".", "--output-subdir",
+                        BUNDLE_DIR, "--keep-index-url", "--silent"], cwd=one_run, check=True)
+        bundle = one_run / BUNDLE_DIR
+        expected = {p.relative_to(bundle).as_posix(): p.read_bytes()
+                    for p in bundle.rglob("*")
+                    if p.is_file() and p.name not in UNUSED and p.name != "pagefind-entry.json"
+                    and (shard == "main" or _index_data(p.relative_to(bundle)))}
+        ours_folder = minimal_site / BUNDLE_DIR / shard
+        ours = {p.relative_to(ours_folder).as_posix(): p.read_bytes()
+                for p in ours_folder.rglob("*") if p.is_file()}
+        entry = json.loads(ours.pop("pagefind-entry.json"))
+        assert ours == expected
+        assert entry == json.loads((bundle / "pagefind-entry.json").read_text())
     # The runs' work folders (beside the site being indexed) are gone.
     assert not list(minimal_site.parent.glob(".*search-*"))
     assert not list(minimal_site.glob(".*search-*"))
@@ -95,9 +126,12 @@ def test_a_figure_is_indexed_on_its_region_page_only(minimal_site):
 def test_search_page_loads_pagefind_from_the_site_and_explains_file_urls(minimal_site):
     page = Page.read(minimal_site / "cari" / "index.html")
     scripts = [s.attrs["src"] for s in page.find_all("script") if s.attrs.get("src")]
-    assert scripts == ["../pagefind/pagefind-ui.js", "../static/search.js"]
+    assert scripts == ["../pagefind/main/pagefind-ui.js", "../static/search.js"]
     styles = [l.attrs["href"] for l in page.find_all("link") if l.attrs.get("rel") == "stylesheet"]
-    assert "../pagefind/pagefind-ui.css" in styles
+    assert "../pagefind/main/pagefind-ui.css" in styles
+    box = page.by_id("search")
+    assert box.attrs["data-bundle"] == "../pagefind/main/"
+    assert box.attrs["data-merge"] == "../pagefind/regions-1/"  # the other shard, merged
     text = html(minimal_site, "cari/index.html")
     assert "script-src 'self' 'wasm-unsafe-eval';" in text
     assert "file://" in text and "http://" in text  # shown until search.js starts the UI
@@ -114,17 +148,21 @@ def test_index_is_rebuilt_with_the_pages(tmp_path):
     shutil.copytree(DATA / "minimal" / "content", content)
     out, cache = tmp_path / "site", tmp_path / "cache"
     build_site(content, TEMPLATES, out, cache_dir=cache)
-    before = {p.name: p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
+    before = bundle_files(out)
     facts = content / "facts" / "kota-contoh.yaml"
     facts.write_text(facts.read_text().replace("seribu pekerja", "seribu pekerja Zamrudkota"))
     result = build_site(content, TEMPLATES, out, cache_dir=cache)
     assert result.mode == "incremental" and result.rendered < result.pages
-    after = {p.name: p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
+    after = bundle_files(out)
     assert after != before
     clean = tmp_path / "clean"
     build_site(content, TEMPLATES, clean, use_cache=False)
-    assert after == {p.name: p.read_bytes() for p in (clean / "pagefind").rglob("*")
-                     if p.is_file()}
+    assert after == bundle_files(clean)
+
+
+def bundle_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in (site / "pagefind").rglob("*") if p.is_file()}
 
 
 def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):

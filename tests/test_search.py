@@ -3,7 +3,14 @@ they give is compared with a run over the whole pages in tests/test_readers.py).
 
 from __future__ import annotations
 
-from reportgen.search import SearchCopies, search_copy
+from types import SimpleNamespace
+
+from reportgen import search
+from reportgen.content import load_content
+from reportgen.i18n import LANGUAGES
+from reportgen.pages import plan_pages
+from reportgen.search import SearchCopies, SearchShards, search_copy
+from tests.conftest import CONTENT
 
 PAGE = """<!DOCTYPE html>
 <html lang="en" data-theme="auto"><head><title>T</title>
@@ -67,3 +74,51 @@ def test_a_failing_pagefind_run_is_reported_with_what_it_said(tmp_path):
     with pytest.raises(BuildError, match=r"pagefind failed \(1\): .*not able to build an index"):
         _wait_for_pagefind(process)
     assert process.returncode == 1 and process.messages.closed
+
+
+# --- shards of the index ---------------------------------------------------------------------
+
+def test_pages_go_in_the_shard_of_their_province(monkeypatch):
+    """Provinces by id in groups of PROVINCES_PER_SHARD; a region's page, its programs'
+    province pages and the sources whose first figure is about it go in its province's
+    shard; the rest in the main one."""
+    from reportgen import search
+    from reportgen.content import load_content
+    from reportgen.i18n import LANGUAGES
+    from reportgen.pages import plan_pages
+    from tests.conftest import CONTENT
+
+    content, _ = load_content(CONTENT)
+    assert search.SearchShards(content).names == ["main", "regions-1"]  # 4 provinces
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 2)
+    shards = search.SearchShards(content)
+    # by id: papua-barat, papua-barat-daya | papua-selatan, sulawesi-selatan
+    assert shards.names == ["main", "regions-1", "regions-2"]
+    of = {page.out_path: shards.of_page(page) for page in plan_pages(content, LANGUAGES)}
+    assert of["regions/kota-sorong/index.html"] == "regions-1"  # in Papua Barat Daya
+    assert of["en/regions/papua-barat/index.html"] == "regions-1"
+    assert of["regions/parepare/index.html"] == "regions-2"  # in Sulawesi Selatan
+    assert of["regions/merauke/index.html"] == "regions-2"
+    assert of["regions/indonesia/index.html"] == "main"
+    assert of["regions/papua-barat-dan-papua-barat-daya/index.html"] == "main"  # combined
+    assert of["index.html"] == of["en/programs/jkk/index.html"] == "main"
+    parepare_source = next(s for s in content.sources.values()
+                           if any(f.region.id == "parepare" for f in content.facts
+                                  if s in [c.source for c in f.citations]))
+    assert of[f"sources/{parepare_source.id}/index.html"] == "regions-2"
+
+
+def test_a_program_page_per_province_goes_in_that_provinces_shard():
+    """(The seed content has too few figures for pages per province: stand-ins with what
+    SearchShards reads of a page.)"""
+    content, _ = load_content(CONTENT)
+    shards = SearchShards(content)
+    program = content.programs["jkk"]
+
+    def page(kind, **extra):
+        return SimpleNamespace(kind=kind, extra=extra, groups=[])
+
+    assert shards.of_page(page("program", program=program,
+                               part_of=content.regions["papua-selatan"])) == "regions-1"
+    assert shards.of_page(page("program", program=program)) == "main"
+    assert shards.of_page(page("source")) == "main"  # a source no figure cites

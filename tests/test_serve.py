@@ -59,7 +59,7 @@ def test_serve_builds_serves_and_rebuilds_on_change(tmp_path):
         assert any("the search index follows" in line for line in said), said
         assert any("Search index up to date" in line for line in said), said
         fragments = b"".join(gzip.decompress(p.read_bytes())
-                             for p in (out / "pagefind" / "fragment").glob("id_*"))
+                             for p in (out / "pagefind").glob("*/fragment/id_*"))
         assert b"1.234" in fragments and b"1.000 orang" not in fragments
     finally:
         process.terminate()
