@@ -381,7 +381,7 @@ def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
     paths = {prefix(lang) + path for lang in LANGUAGES
              for path in ("index.html", "sources/index.html")}
     for page in pages:
-        if any(f.id in touched for f in page.facts) or touched.intersection(page.depends_on):
+        if any(f.id in touched for f in page.members) or touched.intersection(page.depends_on):
             paths.add(page.out_path)
     for fid in removed:
         paths.update(previous.page_facts_inverse().get(fid, []))
@@ -439,7 +439,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         page_shards = {p.out_path: shards.of_page(p) for p in pages
                        if p.kind in SEARCHABLE_KINDS}
         to_render = {p.out_path for p in pages}
-        mode = "full"
+        mode, changed = "full", set()
         if previous is not None:
             changed, to_render = _affected_pages(pages, previous, content, prints, disagreeing)
             mode = "incremental" if changed or previous.search_stale else "unchanged"
@@ -494,8 +494,10 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
             files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
-            files.add("data/facts.json", facts_json(content))
-            files.add("data/facts.csv", facts_csv(content))
+            for path, make in (("data/facts.json", facts_json), ("data/facts.csv", facts_csv)):
+                # An incremental build takes the unchanged facts' lines from the last one.
+                last = _read_text(out_dir / path) if mode == "incremental" else None
+                files.add(path, make(content, last, changed))
             files.add("sitemap.xml", sitemap_xml(content, pages))
 
         if stale:
@@ -634,6 +636,13 @@ def _closing(report: PdfReport | None):
     finally:
         if report:
             report.close()
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _lies_in(folder: Path, root: Path) -> bool:

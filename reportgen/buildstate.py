@@ -92,7 +92,7 @@ def _state_path(cache_dir: Path, out_dir: Path) -> Path:
 class BuildState:
     inputs: str
     facts: dict[str, str]  # fact id -> fingerprint
-    page_facts: dict[str, list[str]]  # page path -> ids of the facts it shows
+    page_facts: dict[str, list[str]]  # page path -> ids of the facts it shows, by id
     disagree: dict[str, list[str]]  # fact id -> ids of the facts it disagrees with
     files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
     all_inputs: str = ""  # inputs digest with every fact file's bytes too
@@ -107,7 +107,7 @@ class BuildState:
     def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,
              files: dict[str, int]) -> "BuildState":
         return cls(inputs, dict(prints),
-                   {p.out_path: [f.id for f in p.facts] for p in pages},
+                   {p.out_path: [f.id for f in p.members] for p in pages},
                    {fid: [f.id for f in others] for fid, others in disagreeing.items()},
                    dict(sorted(files.items())))
 

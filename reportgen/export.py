@@ -3,6 +3,13 @@
 ``facts.json`` is a public contract: the fields named in :data:`JSON_FIELDS` keep their
 names and meaning; new fields may be added.  Output is deterministic: facts sorted by
 id, keys in a fixed order.
+
+Each fact's line (JSON) or row (CSV) depends on that fact and the registries only.  So an
+incremental build, whose registries are the last build's, passes the files the last
+build wrote as *previous*, with the ids of the facts that changed since (*changed*): the
+other facts' lines are taken from it as they are, instead of being made again (at
+national scale, most of the time these files take).  The result is what a clean build
+writes, byte for byte.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Collection
 
 from .model import Content, Fact
 from .pages import home_path
@@ -40,10 +48,30 @@ def fact_record(fact: Fact) -> dict:
     }
 
 
-def facts_json(content: Content) -> str:
-    """``{"facts": [...]}`` with one fact per line: diffable, and quick to write at scale."""
-    lines = ",\n".join(json.dumps(fact_record(f), ensure_ascii=False) for f in content.facts)
+def facts_json(content: Content, previous: str | None = None,
+               changed: Collection[str] = ()) -> str:
+    """``{"facts": [...]}`` with one fact per line: diffable, and quick to write at scale.
+    With *previous*, the lines of facts not in *changed* come from it (see above)."""
+    kept = _json_lines(previous) if previous else {}
+    lines = ",\n".join(
+        kept[f.id] if f.id in kept and f.id not in changed
+        else json.dumps(fact_record(f), ensure_ascii=False) for f in content.facts)
     return '{"facts": [\n' + lines + "\n]}\n"
+
+
+def _json_lines(text: str) -> dict[str, str]:
+    """Fact id -> its line, in a facts.json as :func:`facts_json` writes it (each line
+    starts with the fact's id, a slug: nothing in it is escaped)."""
+    lines = {}
+    for line in text.split("\n")[1:-2]:
+        if line.startswith(_JSON_LINE_START):
+            line = line[:-1] if line.endswith(",") else line
+            lines[line[len(_JSON_LINE_START):line.index('"', len(_JSON_LINE_START))]] = line
+    return lines
+
+
+_JSON_LINE_START = '{"id": "'
+
 
 
 CSV_COLUMNS = ["id", "region_id", "region_name", "programs", "metric", "value", "value_low",
@@ -58,13 +86,19 @@ def _cell(value: object) -> object:
     return value
 
 
-def facts_csv(content: Content) -> str:
+def facts_csv(content: Content, previous: str | None = None,
+              changed: Collection[str] = ()) -> str:
     """One row per fact; several citations are joined with ' | ' in their columns.  Text
-    cells that start like a formula are prefixed with an apostrophe."""
+    cells that start like a formula are prefixed with an apostrophe.  With *previous*,
+    the rows of facts not in *changed* come from it (see above)."""
+    kept = _csv_rows(previous) if previous else {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for fact in content.facts:
+        if fact.id in kept and fact.id not in changed:
+            out.write(kept[fact.id])
+            continue
         cites = fact.citations
         writer.writerow([_cell(value) for value in [
             fact.id, fact.region.id, fact.region.name, ";".join(p.id for p in fact.programs),
@@ -76,3 +110,16 @@ def facts_csv(content: Content) -> str:
             fact.note or "",
         ]])
     return out.getvalue()
+
+
+def _csv_rows(text: str) -> dict[str, str]:
+    """Fact id -> its row as written (a row spans several lines where a cell holds a line
+    break), in a facts.csv as :func:`facts_csv` writes it."""
+    lines = [line + "\n" for line in text.split("\n")[:-1]]
+    reader = csv.reader(lines)
+    rows, start = {}, 1
+    next(reader, None)  # the header
+    for row in reader:
+        rows[row[0]] = "".join(lines[start:reader.line_num])
+        start = reader.line_num
+    return rows

@@ -79,7 +79,7 @@ def _updated_dates(content: Content) -> Callable[[Page], str | None]:
         if page.kind in ("overview", "sources"):
             found = everything if page.kind == "sources" else max(newest.values(), default=None)
         else:
-            ids = [f.id for f in page.facts] + [i for i in page.depends_on if i in by_id]
+            ids = [f.id for f in page.members] + [i for i in page.depends_on if i in by_id]
             found = max((newest[i] for i in ids if i in newest), default=None)
         return found[1] if found else None
 

@@ -13,7 +13,7 @@ page's path within its language; ``Page.out_path`` is where it is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Callable
 
 from .charts import Chart, program_chart, region_charts
@@ -71,19 +71,28 @@ class Group:
 
 @dataclass
 class Page:
-    """One HTML page to render.  Its charts are made when first asked for, so planning
-    every page stays cheap when a rebuild renders only a few of them."""
+    """One HTML page to render.  Its groups of figures (in display order) and its charts
+    are made when first asked for, so planning every page stays cheap when a rebuild
+    renders only a few of them: what a page shows is known without them (*members*)."""
 
     out_path: str  # where it is written: its language's folder, then its path
     template: str
     title: str
     kind: str
-    groups: list[Group] = field(default_factory=list)
+    grouping: Callable[[], list[Group]] | None = None  # makes the groups
     chart_maker: Callable[[], list[Chart]] | None = None
     extra: dict = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)  # ids of facts shown beyond groups
     lang: str = PRIMARY
+    members: list[Fact] = field(default_factory=list)  # the facts in the groups, by id
+    _groups: list[Group] | None = field(default=None, repr=False, compare=False)
     _charts: list[Chart] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def groups(self) -> list[Group]:
+        if self._groups is None:
+            self._groups = self.grouping() if self.grouping else []
+        return self._groups
 
     @property
     def path(self) -> str:
@@ -103,20 +112,28 @@ class Page:
 
 
 class FactOrder:
-    """The orders figures are shown in, worked out once for every page of every language:
-    each is a rank per fact (by ``id()``), so that sorting a page's figures compares
-    numbers, not tuples of periods, names and ids."""
+    """The orders figures are shown in, each worked out once (when a page to render
+    first needs it) for every page of every language: a rank per fact (by ``id()``), so
+    that sorting a page's figures compares numbers, not tuples of periods, names and
+    ids."""
 
     def __init__(self, facts: list[Fact]):
-        self.by_period = self._rank(facts, lambda f: (f.period.sort_key, f.status, f.id))
-        self.by_region = self._rank(
-            facts, lambda f: (f.region.name, f.period.sort_key, f.status, f.id))
-        self.in_source = self._rank(
-            facts, lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+        self.facts = facts
 
-    @staticmethod
-    def _rank(facts: list[Fact], key) -> Callable[[Fact], int]:
-        rank = {id(f): i for i, f in enumerate(sorted(facts, key=key))}
+    @cached_property
+    def by_period(self) -> Callable[[Fact], int]:
+        return self._rank(lambda f: (f.period.sort_key, f.status, f.id))
+
+    @cached_property
+    def by_region(self) -> Callable[[Fact], int]:
+        return self._rank(lambda f: (f.region.name, f.period.sort_key, f.status, f.id))
+
+    @cached_property
+    def in_source(self) -> Callable[[Fact], int]:
+        return self._rank(lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+
+    def _rank(self, key) -> Callable[[Fact], int]:
+        rank = {id(f): i for i, f in enumerate(sorted(self.facts, key=key))}
         return lambda fact: rank[id(fact)]
 
 
@@ -141,21 +158,31 @@ def plan_region(content: Content, region: Region, facts: list[Fact], lang: str =
                 order: FactOrder | None = None) -> Page:
     """A region's page: figures grouped by (first-named) program, then metric."""
     order = order or FactOrder(facts)
-    groups = []
-    for program in content.programs.values():
-        mine = [f for f in facts if f.programs[0].id == program.id]
-        if mine:
-            groups.append(Group(localized(program, "name", lang), subgroups=_metric_groups(
-                content, mine, order.by_period, lang),
-                anchor=f"program-{program.id}", program=program))
     return Page(prefix(lang) + region_path(region), "region.html",
-                localized(region, "name", lang), "region", groups,
-                partial(region_charts, region, _by_period(facts, order), lang),
+                localized(region, "name", lang), "region",
+                partial(_region_groups, content, facts, lang, order),
+                partial(_region_charts, region, facts, lang, order),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
                  "includes": [content.regions[r] for r in region.includes],
                  "included_in": content.included_in(region)},
-                lang=lang)
+                lang=lang, members=facts)
+
+
+def _region_groups(content: Content, facts: list[Fact], lang: str,
+                   order: FactOrder) -> list[Group]:
+    by_program: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_program.setdefault(fact.programs[0].id, []).append(fact)
+    return [Group(localized(program, "name", lang), subgroups=_metric_groups(
+                content, by_program[program.id], order.by_period, lang),
+                anchor=f"program-{program.id}", program=program)
+            for program in content.programs.values() if program.id in by_program]
+
+
+def _region_charts(region: Region, facts: list[Fact], lang: str,
+                   order: FactOrder) -> list[Chart]:
+    return region_charts(region, _by_period(facts, order), lang)
 
 
 PROGRAM_PAGE_LIMIT = 500
@@ -167,14 +194,13 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
-    by_region = (order or FactOrder(facts)).by_region
-    ordered = sorted(facts, key=lambda f: (f.metric.id, by_region(f)))
-    chart = partial(program_chart, program, ordered, lang)
+    order = order or FactOrder(facts)
+    chart = partial(_program_chart, program, facts, lang, order)
     name = localized(program, "name", lang)
     if len(facts) <= PROGRAM_PAGE_LIMIT:
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
-                     _metric_groups(content, facts, by_region, lang), chart, {"program": program},
-                     lang=lang)]
+                     partial(_program_groups, content, facts, lang, order), chart,
+                     {"program": program}, lang=lang, members=facts)]
     by_province: dict[str, list[Fact]] = {}
     for fact in facts:
         by_province.setdefault(content.province_of(fact.region).id, []).append(fact)
@@ -186,34 +212,54 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
         parts.append((province, len(mine), path))
         pages.append(Page(prefix(lang) + path, "program.html",
                           f"{name}: {localized(province, 'name', lang)}", "program",
-                          _metric_groups(content, mine, by_region, lang), None,
-                          {"program": program, "part_of": province}, lang=lang))
-    index = Page(prefix(lang) + program_path(program), "program.html", name, "program", [],
+                          partial(_program_groups, content, mine, lang, order), None,
+                          {"program": program, "part_of": province}, lang=lang, members=mine))
+    index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
                  depends_on=[f.id for f in facts if f.region.kind not in ("regency", "city")],
                  lang=lang)
     return [index, *pages]
 
 
+def _program_groups(content: Content, facts: list[Fact], lang: str,
+                    order: FactOrder) -> list[Group]:
+    return _metric_groups(content, facts, order.by_region, lang)
+
+
+def _program_chart(program: Program, facts: list[Fact], lang: str,
+                   order: FactOrder) -> list[Chart]:
+    by_region = order.by_region
+    return program_chart(program, sorted(facts, key=lambda f: (f.metric.id, by_region(f))),
+                         lang)
+
+
 def plan_source(content: Content, source: Source, facts: list[Fact], lang: str = PRIMARY,
                 order: FactOrder | None = None) -> Page:
     """A source's page: the article's details and every figure cited from it."""
-    ordered = sorted(facts, key=(order or FactOrder(facts)).in_source)
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
-                [Group(source.title or source.publisher, ordered)], None, {"source": source},
-                lang=lang)
+                partial(_source_groups, source, facts, order or FactOrder(facts)), None,
+                {"source": source}, lang=lang, members=facts)
+
+
+def _source_groups(source: Source, facts: list[Fact], order: FactOrder) -> list[Group]:
+    return [Group(source.title or source.publisher, sorted(facts, key=order.in_source))]
 
 
 def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
                   lang: str = PRIMARY) -> Page:
     """The overview: headline figures, the regions by province, the programs, the sources."""
-    headline = sorted((f for f in content.facts if f.headline),
-                      key=lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
+    headline = [f for f in content.facts if f.headline]
     top = [r for r in content.regions.values() if r.parent is None]
     return Page(prefix(lang) + "index.html", "overview.html",
                 localized(content.site, "title", lang), "overview",
-                [Group("headline", headline)], None,
-                {"top_regions": top, "facts_by_region": facts_by_region}, lang=lang)
+                partial(_headline_groups, headline), None,
+                {"top_regions": top, "facts_by_region": facts_by_region}, lang=lang,
+                members=headline)
+
+
+def _headline_groups(headline: list[Fact]) -> list[Group]:
+    return [Group("headline", sorted(headline, key=lambda f: (
+        f.region.name, f.metric.label, f.period.sort_key, f.id)))]
 
 
 def plan_pages(content: Content, languages: tuple[str, ...] = (PRIMARY,)) -> list[Page]:

@@ -79,7 +79,7 @@ class SearchShards:
     The provinces, by id, go in groups of :data:`PROVINCES_PER_SHARD`, each a shard
     (``regions-1``, ``regions-2`` ...) holding the pages of its provinces and their
     regencies and cities, their programs' province pages, and the sources whose first
-    figure (in the source page's order) is about one of them; everything else is in
+    figure (by id) is about one of them; everything else is in
     :data:`MAIN_SHARD`.  The groups depend only on the regions registry, and every
     province has a page, so no shard is ever empty."""
 
@@ -100,8 +100,8 @@ class SearchShards:
             return self.of_region(page.extra["region"])
         if page.kind == "program" and "part_of" in page.extra:
             return self.of_region(page.extra["part_of"])
-        if page.kind == "source" and page.groups and page.groups[0].facts:
-            return self.of_region(page.groups[0].facts[0].region)
+        if page.kind == "source" and page.members:
+            return self.of_region(page.members[0].region)
         return MAIN_SHARD
 
 

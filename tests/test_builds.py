@@ -255,11 +255,19 @@ def test_interrupted_update_of_the_site_makes_the_next_build_a_full_one(
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
 
 
-def test_a_build_failing_while_pagefind_runs_stops_it_and_leaves_the_site(built, monkeypatch):
+def test_a_build_failing_while_pagefind_runs_stops_it_and_leaves_the_site(built, monkeypatch,
+                                                                          tmp_path):
     """Pagefind indexes while the data files are written: when writing them fails, the
-    build stops Pagefind, removes its work folder and leaves the previous site."""
+    build stops Pagefind, removes its work folder and leaves the previous site.  (A
+    stand-in for Pagefind that takes a minute, so that it is surely still running.)"""
+    import reportgen.search
+
     content, out, before = built
     edit_a_fact(content)
+    slow = tmp_path / "slow-pagefind"
+    slow.write_text("#!/bin/sh\nsleep 60\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(reportgen.search, "pagefind_executable", lambda: slow)
     started = []
     real_start = build_module.Indexing.start
 
@@ -267,15 +275,18 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_leaves_the_site(built,
         started.append(self)
         return real_start(self, documents)
 
-    def broken_csv(content):
+    def broken_csv(content, *previous):
         assert started and started[0].running  # Pagefind is running
         assert all(process.poll() is None for _shard, _out, process in started[0].running)
+        processes.extend(process for _shard, _out, process in started[0].running)
         raise BuildError("the CSV could not be written")
 
+    processes = []
     monkeypatch.setattr(build_module.Indexing, "start", start)
     monkeypatch.setattr(build_module, "facts_csv", broken_csv)
     with pytest.raises(BuildError, match="CSV"):
         build_site(content, TEMPLATES, out, use_cache=False)
+    assert processes and all(p.returncode is not None for p in processes)  # stopped, reaped
     assert started[0].running == [] and started[0].work is None
     assert_unchanged(out, before)
 

@@ -120,3 +120,27 @@ def test_output_is_identical_when_produced_twice(content):
     assert facts_json(content) == facts_json(content) == facts_json(again)
     assert facts_csv(content) == facts_csv(content) == facts_csv(again)
     assert facts_json(content).endswith("}\n")
+
+
+def test_a_rebuild_takes_unchanged_lines_from_the_previous_files(content):
+    """Lines of unchanged facts come from the last build's files as they are (a stale
+    line there shows that it was taken); changed facts are made again; the result is
+    otherwise the clean one.  A CSV row may span lines (a quote with a line break)."""
+    first, second = content.facts[0], content.facts[1]
+    clean_json, clean_csv = facts_json(content), facts_csv(content)
+    stale_json = clean_json.replace(f'"id": "{first.id}", ', f'"id": "{first.id}", "old": 1, ')
+    stale_json = stale_json.replace(f'"id": "{second.id}", ', f'"id": "{second.id}", "x": 2, ')
+    rebuilt = facts_json(content, previous=stale_json, changed={second.id})
+    assert f'"id": "{first.id}", "old": 1, ' in rebuilt  # taken as it was
+    assert rebuilt == clean_json.replace(f'"id": "{first.id}", ', f'"id": "{first.id}", "old": 1, ')
+    assert facts_json(content, previous=clean_json, changed={first.id}) == clean_json
+
+    # The first fact's row stale and spread over two lines, the second one missing.
+    rows = clean_csv.split("\n")
+    assert rows[1].startswith(first.id + ",") and rows[2].startswith(second.id + ",")
+    stale_row = f'{first.id},"two\nlines"' + rows[1][len(first.id):]
+    stale_csv = "\n".join([rows[0], stale_row] + rows[3:])
+    rebuilt = facts_csv(content, previous=stale_csv)
+    assert rebuilt == "\n".join([rows[0], stale_row] + rows[2:])
+    assert facts_csv(content, previous=stale_csv, changed={first.id}) == clean_csv
+    assert list(csv.reader(io.StringIO(rebuilt)))[1][1] == "two\nlines"

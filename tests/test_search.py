@@ -116,7 +116,7 @@ def test_a_program_page_per_province_goes_in_that_provinces_shard():
     program = content.programs["jkk"]
 
     def page(kind, **extra):
-        return SimpleNamespace(kind=kind, extra=extra, groups=[])
+        return SimpleNamespace(kind=kind, extra=extra, members=[])
 
     assert shards.of_page(page("program", program=program,
                                part_of=content.regions["papua-selatan"])) == "regions-1"
