@@ -498,7 +498,8 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                 # An incremental build takes the unchanged facts' lines from the last one.
                 last = _read_text(out_dir / path) if mode == "incremental" else None
                 files.add(path, make(content, last, changed))
-            files.add("sitemap.xml", sitemap_xml(content, pages))
+            last = _read_text(out_dir / "sitemap.xml") if mode == "incremental" else None
+            files.add("sitemap.xml", sitemap_xml(content, pages, last, to_render))
 
         if stale:
             with timings.stage("search index"):

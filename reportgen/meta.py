@@ -9,7 +9,7 @@ they compare by year, then month, then day, a missing part counting as earlier.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
@@ -103,21 +103,30 @@ def absolute(content: Content, path: str) -> str | None:
 
 # --- sitemap.xml --------------------------------------------------------------------------
 
-def sitemap_xml(content: Content, pages: list[Page]) -> str:
+def sitemap_xml(content: Content, pages: list[Page], previous: str | None = None,
+                rendered: Collection[str] = ()) -> str:
     """Every page, sorted by path, with the date of its newest source as lastmod and its
     versions in the other languages (``xhtml:link`` alternates).  The addresses are
     absolute when site.yaml has a url, else relative to the site's root (search engines
-    need the url; the relative list still maps the site)."""
+    need the url; the relative list still maps the site).
+
+    An incremental build passes the sitemap the last build wrote as *previous* and the
+    pages it renders again as *rendered*: a page it keeps shows the same figures, so its
+    entry is taken from *previous* as it is."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
              'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     built = {page.out_path for page in pages}
+    kept = _sitemap_entries(previous) if previous else {}
     updated_of = _updated_dates(content)
     for page in sorted(pages, key=lambda p: p.out_path):
         if page.path in NOT_IN_SITEMAP:
             continue
-        loc = absolute(content, page.out_path) or page.out_path
-        lines.append(f"  <url><loc>{escape(loc)}</loc>")
+        loc = escape(absolute(content, page.out_path) or page.out_path)
+        if loc in kept and page.out_path not in rendered:
+            lines.append(kept[loc])
+            continue
+        lines.append(f"  <url><loc>{loc}</loc>")
         updated = updated_of(page)
         if updated:
             lines[-1] += f"<lastmod>{updated}</lastmod>"
@@ -130,6 +139,15 @@ def sitemap_xml(content: Content, pages: list[Page]) -> str:
         lines[-1] += "</url>"
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
+
+
+def _sitemap_entries(text: str) -> dict[str, str]:
+    """Address -> its line, in a sitemap as :func:`sitemap_xml` writes it."""
+    entries = {}
+    for line in text.split("\n"):
+        if line.startswith("  <url><loc>"):
+            entries[line[12:line.index("</loc>")]] = line
+    return entries
 
 
 # --- JSON-LD ----------------------------------------------------------------------------

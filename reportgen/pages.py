@@ -13,7 +13,7 @@ page's path within its language; ``Page.out_path`` is where it is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import partial
 from typing import Callable
 
 from .charts import Chart, program_chart, region_charts
@@ -111,34 +111,18 @@ class Page:
         return [f for g in self.groups for f in g.all_facts()]
 
 
-class FactOrder:
-    """The orders figures are shown in, each worked out once (when a page to render
-    first needs it) for every page of every language: a rank per fact (by ``id()``), so
-    that sorting a page's figures compares numbers, not tuples of periods, names and
-    ids."""
+# The orders figures are shown in.  A page sorts its own figures when it is rendered.
 
-    def __init__(self, facts: list[Fact]):
-        self.facts = facts
-
-    @cached_property
-    def by_period(self) -> Callable[[Fact], int]:
-        return self._rank(lambda f: (f.period.sort_key, f.status, f.id))
-
-    @cached_property
-    def by_region(self) -> Callable[[Fact], int]:
-        return self._rank(lambda f: (f.region.name, f.period.sort_key, f.status, f.id))
-
-    @cached_property
-    def in_source(self) -> Callable[[Fact], int]:
-        return self._rank(lambda f: (f.region.name, f.metric.label, f.period.sort_key, f.id))
-
-    def _rank(self, key) -> Callable[[Fact], int]:
-        rank = {id(f): i for i, f in enumerate(sorted(self.facts, key=key))}
-        return lambda fact: rank[id(fact)]
+def period_order(fact: Fact) -> tuple:
+    return (fact.period.sort_key, fact.status, fact.id)
 
 
-def _by_period(facts: list[Fact], order: FactOrder) -> list[Fact]:
-    return sorted(facts, key=order.by_period)
+def region_order(fact: Fact) -> tuple:
+    return (fact.region.name, fact.period.sort_key, fact.status, fact.id)
+
+
+def source_order(fact: Fact) -> tuple:
+    return (fact.region.name, fact.metric.label, fact.period.sort_key, fact.id)
 
 
 def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) -> list[Group]:
@@ -154,14 +138,13 @@ def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) ->
     return groups
 
 
-def plan_region(content: Content, region: Region, facts: list[Fact], lang: str = PRIMARY,
-                order: FactOrder | None = None) -> Page:
+def plan_region(content: Content, region: Region, facts: list[Fact],
+                lang: str = PRIMARY) -> Page:
     """A region's page: figures grouped by (first-named) program, then metric."""
-    order = order or FactOrder(facts)
     return Page(prefix(lang) + region_path(region), "region.html",
                 localized(region, "name", lang), "region",
-                partial(_region_groups, content, facts, lang, order),
-                partial(_region_charts, region, facts, lang, order),
+                partial(_region_groups, content, facts, lang),
+                partial(_region_charts, region, facts, lang),
                 {"region": region, "children": content.children(region),
                  "ancestors": content.ancestors(region),
                  "includes": [content.regions[r] for r in region.includes],
@@ -169,20 +152,18 @@ def plan_region(content: Content, region: Region, facts: list[Fact], lang: str =
                 lang=lang, members=facts)
 
 
-def _region_groups(content: Content, facts: list[Fact], lang: str,
-                   order: FactOrder) -> list[Group]:
+def _region_groups(content: Content, facts: list[Fact], lang: str) -> list[Group]:
     by_program: dict[str, list[Fact]] = {}
     for fact in facts:
         by_program.setdefault(fact.programs[0].id, []).append(fact)
     return [Group(localized(program, "name", lang), subgroups=_metric_groups(
-                content, by_program[program.id], order.by_period, lang),
+                content, by_program[program.id], period_order, lang),
                 anchor=f"program-{program.id}", program=program)
             for program in content.programs.values() if program.id in by_program]
 
 
-def _region_charts(region: Region, facts: list[Fact], lang: str,
-                   order: FactOrder) -> list[Chart]:
-    return region_charts(region, _by_period(facts, order), lang)
+def _region_charts(region: Region, facts: list[Fact], lang: str) -> list[Chart]:
+    return region_charts(region, sorted(facts, key=period_order), lang)
 
 
 PROGRAM_PAGE_LIMIT = 500
@@ -190,16 +171,15 @@ PROGRAM_PAGE_LIMIT = 500
 
 
 def plan_program(content: Content, program: Program, facts: list[Fact],
-                 lang: str = PRIMARY, order: FactOrder | None = None) -> list[Page]:
+                 lang: str = PRIMARY) -> list[Page]:
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
-    order = order or FactOrder(facts)
-    chart = partial(_program_chart, program, facts, lang, order)
+    chart = partial(_program_chart, program, facts, lang)
     name = localized(program, "name", lang)
     if len(facts) <= PROGRAM_PAGE_LIMIT:
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
-                     partial(_program_groups, content, facts, lang, order), chart,
+                     partial(_metric_groups, content, facts, region_order, lang), chart,
                      {"program": program}, lang=lang, members=facts)]
     by_province: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -212,7 +192,7 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
         parts.append((province, len(mine), path))
         pages.append(Page(prefix(lang) + path, "program.html",
                           f"{name}: {localized(province, 'name', lang)}", "program",
-                          partial(_program_groups, content, mine, lang, order), None,
+                          partial(_metric_groups, content, mine, region_order, lang), None,
                           {"program": program, "part_of": province}, lang=lang, members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
@@ -221,28 +201,21 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     return [index, *pages]
 
 
-def _program_groups(content: Content, facts: list[Fact], lang: str,
-                    order: FactOrder) -> list[Group]:
-    return _metric_groups(content, facts, order.by_region, lang)
-
-
-def _program_chart(program: Program, facts: list[Fact], lang: str,
-                   order: FactOrder) -> list[Chart]:
-    by_region = order.by_region
-    return program_chart(program, sorted(facts, key=lambda f: (f.metric.id, by_region(f))),
+def _program_chart(program: Program, facts: list[Fact], lang: str) -> list[Chart]:
+    return program_chart(program, sorted(facts, key=lambda f: (f.metric.id, region_order(f))),
                          lang)
 
 
-def plan_source(content: Content, source: Source, facts: list[Fact], lang: str = PRIMARY,
-                order: FactOrder | None = None) -> Page:
+def plan_source(content: Content, source: Source, facts: list[Fact],
+                lang: str = PRIMARY) -> Page:
     """A source's page: the article's details and every figure cited from it."""
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
-                partial(_source_groups, source, facts, order or FactOrder(facts)), None,
+                partial(_source_groups, source, facts), None,
                 {"source": source}, lang=lang, members=facts)
 
 
-def _source_groups(source: Source, facts: list[Fact], order: FactOrder) -> list[Group]:
-    return [Group(source.title or source.publisher, sorted(facts, key=order.in_source))]
+def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:
+    return [Group(source.title or source.publisher, sorted(facts, key=source_order))]
 
 
 def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
@@ -258,20 +231,17 @@ def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
 
 
 def _headline_groups(headline: list[Fact]) -> list[Group]:
-    return [Group("headline", sorted(headline, key=lambda f: (
-        f.region.name, f.metric.label, f.period.sort_key, f.id)))]
+    return [Group("headline", sorted(headline, key=source_order))]
 
 
 def plan_pages(content: Content, languages: tuple[str, ...] = (PRIMARY,)) -> list[Page]:
     """Every page of the site in each of *languages* (the build asks for all of
     :data:`reportgen.i18n.LANGUAGES`; the default is the primary one), in a stable order."""
-    order = FactOrder(content.facts)
-    return [page for lang in languages for page in plan_language(content, lang, order)]
+    return [page for lang in languages for page in plan_language(content, lang)]
 
 
-def plan_language(content: Content, lang: str, order: FactOrder | None = None) -> list[Page]:
+def plan_language(content: Content, lang: str) -> list[Page]:
     """Every page of the site in one language, in a stable order."""
-    order = order or FactOrder(content.facts)
     _ = translator(lang)
     at = prefix(lang)
     by_region: dict[str, list[Fact]] = {r: [] for r in content.regions}
@@ -286,11 +256,11 @@ def plan_language(content: Content, lang: str, order: FactOrder | None = None) -
             if not cited or cited[-1] is not fact:  # once, if it cites a source twice
                 cited.append(fact)
     pages = [plan_overview(content, by_region, lang)]
-    pages += [plan_region(content, r, by_region[r.id], lang, order)
+    pages += [plan_region(content, r, by_region[r.id], lang)
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()
-              for page in plan_program(content, p, by_program[p.id], lang, order)]
-    pages += [plan_source(content, s, by_source[s.id], lang, order)
+              for page in plan_program(content, p, by_program[p.id], lang)]
+    pages += [plan_source(content, s, by_source[s.id], lang)
               for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
                       extra={"sources": sorted(content.sources.values(),

@@ -10,6 +10,7 @@ does the work in place instead.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -50,9 +51,15 @@ def forked_map(work: Callable[[T], R], items: Iterable[T], processes: int,
     items = list(items)
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     _WORK = work
+    # What the workers inherit is frozen for the collector: its full collections would
+    # otherwise write to every object they share with this process, and the operating
+    # system would copy those pages into each worker (at national scale, the content
+    # again per worker).
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             for results in pool.imap(_run_chunk, chunks):
                 yield from results
     finally:
         _WORK = None
+        gc.unfreeze()

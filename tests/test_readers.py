@@ -350,3 +350,29 @@ def test_style_sheet_has_dark_mode_and_no_fixed_width_wider_than_a_phone():
     assert "prefers-color-scheme: dark" in css
     widths = [int(w) for w in re.findall(r"(?<![-\w])(?:min-)?width:\s*(\d+)px", css)]
     assert all(w <= 360 for w in widths), widths
+
+
+def test_a_rebuild_takes_the_kept_pages_sitemap_entries_from_the_last_one():
+    """A page not rendered again keeps its entry as the last sitemap had it (a stale
+    entry there shows that it was taken); a rendered page's entry is made again."""
+    from reportgen.content import load_content
+    from reportgen.i18n import LANGUAGES
+    from reportgen.meta import sitemap_xml
+    from reportgen.pages import plan_pages
+
+    content, _ = load_content(DATA / "minimal" / "content")
+    pages = plan_pages(content, LANGUAGES)
+    clean = sitemap_xml(content, pages)
+    region, source = "regions/kota-contoh/index.html", "sources/warta-2024/index.html"
+    stale = clean
+    for path in (region, source):
+        assert f"<loc>{path}</loc><lastmod>" in stale
+        stale = stale.replace(f"<loc>{path}</loc><lastmod>", f"<loc>{path}</loc><lastmod>1999")
+    rebuilt = sitemap_xml(content, pages, previous=stale, rendered={source})
+    assert f"<loc>{region}</loc><lastmod>1999" in rebuilt  # kept: taken as it was
+    assert rebuilt == clean.replace(f"<loc>{region}</loc><lastmod>",
+                                    f"<loc>{region}</loc><lastmod>1999")
+    assert sitemap_xml(content, pages, previous=clean, rendered={region}) == clean
+    # A page the last sitemap lacks gets its entry.
+    missing = "\n".join(line for line in clean.split("\n") if f"<loc>{region}</loc>" not in line)
+    assert sitemap_xml(content, pages, previous=missing) == clean
