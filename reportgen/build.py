@@ -149,8 +149,8 @@ class SiteFiles:
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
         it already, byte for byte (most of the search index, the scripts and styles); the
-        entry files of the search index's bundles last, so none names a file not there yet.  Then
-        remove every file of the site that this build neither wrote nor keeps (*keep*),
+        entry files of the search index's bundles last, so none names a file not there
+        yet.  Then remove every file of the site that this build neither wrote nor keeps (*keep*),
         and folders left empty, so the site is what a full build would have made.
         Returns the files written (path -> size).
 
@@ -472,11 +472,9 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             keep = {path for path in previous.files
                     if path in kept_pages or _belongs_to(path, kept_pages)}
             search_copies.update(_kept_copies(previous, kept_pages, copies, out_dir))
-        by_shard = _documents_by_shard(search_copies, page_shards)
-        bundles = {shard: _documents_digest(docs) for shard, docs in by_shard.items()}
-        stale = set(by_shard)
+        by_shard, bundles, stale = _shards_to_index(
+            search_copies, page_shards, previous.search_bundles if previous else {})
         if mode == "incremental":
-            stale = {s for s in by_shard if previous.search_bundles.get(s) != bundles[s]}
             if search_later and stale:  # the previous index stays until refresh_search
                 keep.update(p for p in previous.files if bundle_of(p) is not None)
                 bundles, stale = previous.search_bundles, set()
@@ -547,9 +545,8 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     out_dir = out_dir.resolve()
     copies = SearchCopies(cache_dir / SEARCH_COPIES)
     documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
-    by_shard = _documents_by_shard(documents, state.search_shards)
-    bundles = {shard: _documents_digest(docs) for shard, docs in by_shard.items()}
-    stale = sorted(s for s in by_shard if state.search_bundles.get(s) != bundles[s])
+    by_shard, bundles, stale = _shards_to_index(documents, state.search_shards,
+                                                state.search_bundles)
     fresh = Path(tempfile.mkdtemp(prefix=_search_work(out_dir), dir=out_dir.parent))
     try:
         index_documents({shard: copies.files(by_shard[shard]) for shard in stale},
@@ -557,7 +554,7 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
                         _search_trees(cache_dir, out_dir), parallel=os.cpu_count() or 1)
         current = out_dir / SEARCH_BUNDLE
         current.mkdir(exist_ok=True)
-        for shard in stale:  # each bundle swapped whole
+        for shard in sorted(stale):  # each bundle swapped whole
             if (current / shard).exists():
                 (current / shard).rename(fresh / f"old-{shard}")
             (fresh / SEARCH_BUNDLE / shard).rename(current / shard)
@@ -597,19 +594,18 @@ def _search_trees(cache_dir: Path | None, out_dir: Path) -> Path | None:
     return cache_dir / SEARCH_TREES / state_key(out_dir) if cache_dir else None
 
 
-def _documents_by_shard(documents: dict[str, str], page_shards: dict[str, str]
-                        ) -> dict[str, dict[str, str]]:
-    """The pages' search copies (page path -> digest) by shard of the index."""
+def _shards_to_index(documents: dict[str, str], page_shards: dict[str, str],
+                     indexed: dict[str, str]) -> tuple[dict, dict[str, str], set[str]]:
+    """The pages' search copies (page path -> digest) by shard of the index; what each
+    shard's bundle is made from (its pages and their copies, as one hash); and the
+    shards whose bundle in the site, made from *indexed* (shard -> hash), is not that."""
     by_shard: dict[str, dict[str, str]] = {}
     for path in sorted(documents):
         by_shard.setdefault(page_shards[path], {})[path] = documents[path]
-    return by_shard
-
-
-def _documents_digest(documents: dict[str, str]) -> str:
-    """What a shard's bundle is made from: its pages and their copies, as one hash."""
-    text = "".join(f"{path} {digest}\n" for path, digest in sorted(documents.items()))
-    return hashlib.sha256(text.encode()).hexdigest()
+    made_from = {shard: hashlib.sha256("".join(
+        f"{path} {digest}\n" for path, digest in docs.items()).encode()).hexdigest()
+        for shard, docs in by_shard.items()}
+    return by_shard, made_from, {s for s in by_shard if indexed.get(s) != made_from[s]}
 
 
 def _kept_copies(previous: BuildState, kept_pages: set[str], copies: SearchCopies,
