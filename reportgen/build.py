@@ -30,7 +30,7 @@ from typing import Callable
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, load_state,
-    remove_unlisted, save_state, state_key,
+    page_shows, remove_unlisted, save_state, state_key,
 )
 from .content import load_content
 from .crosscheck import disagreement_map
@@ -369,9 +369,11 @@ def recover_interrupted(out_dir: Path) -> None:
 
 # --- The build ----------------------------------------------------------------------------
 
-def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
+def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, str],
                     prints: dict[str, str], disagreeing: dict) -> tuple[set[str], set[str]]:
-    """(ids of facts that changed or were removed, paths of the pages to render again)."""
+    """(ids of facts that changed or were removed, paths of the pages to render again:
+    those that show a changed fact, or one that disagrees with one, and those that show
+    other facts than last time (a new page, one that lost a fact))."""
     changed = {fid for fid, fp in prints.items() if previous.facts.get(fid) != fp}
     removed = set(previous.facts) - set(prints)
     touched = changed | removed
@@ -381,10 +383,10 @@ def _affected_pages(pages: list[Page], previous: BuildState, content: Content,
     paths = {prefix(lang) + path for lang in LANGUAGES
              for path in ("index.html", "sources/index.html")}
     for page in pages:
-        if any(f.id in touched for f in page.members) or touched.intersection(page.depends_on):
+        if (previous.pages.get(page.out_path) != shows[page.out_path]
+                or any(f.id in touched for f in page.members)
+                or touched.intersection(page.depends_on)):
             paths.add(page.out_path)
-    for fid in removed:
-        paths.update(previous.page_facts_inverse().get(fid, []))
     return changed | removed, paths
 
 
@@ -435,13 +437,14 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         prints = fact_cache.fingerprints if fact_cache else {}
         prints = {f.id: prints.get(f.id, "") for f in content.facts}
         disagreeing = disagreement_map(content.facts)
+        shows = {p.out_path: page_shows(p) for p in pages}
         shards = SearchShards(content)
         page_shards = {p.out_path: shards.of_page(p) for p in pages
                        if p.kind in SEARCHABLE_KINDS}
         to_render = {p.out_path for p in pages}
         mode, changed = "full", set()
         if previous is not None:
-            changed, to_render = _affected_pages(pages, previous, content, prints, disagreeing)
+            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing)
             mode = "incremental" if changed or previous.search_stale else "unchanged"
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
@@ -520,7 +523,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                 site_files.update(files.publish_update(keep))
         result.files = len(site_files)
         if cache_dir:
-            state = BuildState.make(digest, prints, pages, disagreeing, site_files)
+            state = BuildState.make(digest, prints, shows, disagreeing, site_files)
             state.all_inputs = everything
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
             state.search_stale = result.search_pending

@@ -2,7 +2,8 @@
 
 A :class:`BuildState` records, per output folder, a digest of every input other than the
 fact files (templates, registries, prose pages, reportgen's own code, the build options),
-each fact's fingerprint, which facts each page shows, which facts disagree, the files
+each fact's fingerprint, what each page shows (a digest of the ids of its facts, see
+:func:`page_shows`), which facts disagree, the files
 written with their sizes, the digest of each page's search copy (see
 :class:`reportgen.search.SearchCopies`), the shard of the index each page is in, and what
 each shard's bundle was made from.  It lives in the cache folder, never in the site.
@@ -22,7 +23,7 @@ from pathlib import Path
 from .factcache import _code_version
 from .loader import REGISTRY_FILES
 
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 
 
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
@@ -47,6 +48,15 @@ def all_inputs_digest(inputs: str, content_dir: Path) -> str:
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def page_shows(page) -> str:
+    """A digest of the ids of the facts a page (a :class:`reportgen.pages.Page`) shows:
+    those in its groups and those it shows beyond them (``depends_on``, a chart).  A
+    page whose digest differs from the last build's shows a fact more or less (one
+    removed, say) and is rendered again."""
+    ids = "\n".join(f.id for f in page.members) + "\n\n" + "\n".join(page.depends_on)
+    return hashlib.blake2b(ids.encode(), digest_size=8).hexdigest()
 
 
 def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:
@@ -92,7 +102,7 @@ def _state_path(cache_dir: Path, out_dir: Path) -> Path:
 class BuildState:
     inputs: str
     facts: dict[str, str]  # fact id -> fingerprint
-    page_facts: dict[str, list[str]]  # page path -> ids of the facts it shows, by id
+    pages: dict[str, str]  # page path -> digest of the facts it shows (page_shows)
     disagree: dict[str, list[str]]  # fact id -> ids of the facts it disagrees with
     files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
     all_inputs: str = ""  # inputs digest with every fact file's bytes too
@@ -104,10 +114,9 @@ class BuildState:
     search_bundles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def make(cls, inputs: str, prints: dict[str, str], pages, disagreeing: dict,
-             files: dict[str, int]) -> "BuildState":
-        return cls(inputs, dict(prints),
-                   {p.out_path: [f.id for f in p.members] for p in pages},
+    def make(cls, inputs: str, prints: dict[str, str], shows: dict[str, str],
+             disagreeing: dict, files: dict[str, int]) -> "BuildState":
+        return cls(inputs, dict(prints), dict(shows),
                    {fid: [f.id for f in others] for fid, others in disagreeing.items()},
                    dict(sorted(files.items())))
 
@@ -120,12 +129,6 @@ class BuildState:
         except OSError:
             return False
 
-    def page_facts_inverse(self) -> dict[str, list[str]]:
-        inverse: dict[str, list[str]] = {}
-        for page, fact_ids in self.page_facts.items():
-            for fid in fact_ids:
-                inverse.setdefault(fid, []).append(page)
-        return inverse
 
 
 def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:

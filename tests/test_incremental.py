@@ -281,3 +281,29 @@ def test_search_later_then_refresh_indexes_only_the_changed_shards(tmp_path, mon
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert build_site(content, TEMPLATES, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_a_removed_figure_shown_only_in_a_programs_chart_updates_it(tmp_path, monkeypatch):
+    """At national scale a program's page shows no table, only a chart of the provinces'
+    figures (``depends_on``); removing a province's figure must change that page too."""
+    from reportgen import pages as pages_module
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 1)
+    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
+        tmp_path / "clean"
+    shutil.copytree(CONTENT, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    page = out / "programs/bpjs-ketenagakerjaan/index.html"
+    assert "<table" not in page.read_text(encoding="utf-8").split("chart-data")[0]
+    # The combined area's last figure (an area's, not a regency's or city's: on the
+    # chart only; it disagrees with no other figure, which would bring the page along).
+    facts = content / "facts/papua-barat-dan-papua-barat-daya.yaml"
+    text = facts.read_text(encoding="utf-8")
+    start = text.index("  - id: pb-pbd-target-organisasi-masyarakat-2023")
+    assert "\n  - id:" not in text[start + 1:]
+    facts.write_text(text[:start], encoding="utf-8")
+    again = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert again.mode == "incremental"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
