@@ -63,10 +63,10 @@ def run_measured(args: list[str], env: dict, sample: bool = True) -> tuple[float
         process = subprocess.Popen([sys.executable, "-m", "reportgen", *args], cwd=ROOT,
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
         peak = 0
-        while process.poll() is None:
-            if sample:
-                peak = max(peak, sum(_pss_kb(pid) for pid in _process_tree(process.pid)))
+        while sample and process.poll() is None:
+            peak = max(peak, sum(_pss_kb(pid) for pid in _process_tree(process.pid)))
             time.sleep(0.1)
+        process.wait()
         seconds = time.perf_counter() - start
         out.seek(0)
         output = out.read().decode("utf-8", "replace")

@@ -148,7 +148,7 @@ class SiteFiles:
         """Move this build's files into the current site instead of swapping the whole
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
-        it already, byte for byte (most of the search index, the scripts and styles); the
+        it already, byte for byte (the scripts and styles, much of the data); the
         entry files of the search index's bundles last, so none names a file not there
         yet.  Then remove every file of the site that this build neither wrote nor keeps (*keep*),
         and folders left empty, so the site is what a full build would have made.
@@ -558,9 +558,15 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
         current = out_dir / SEARCH_BUNDLE
         current.mkdir(exist_ok=True)
         for shard in sorted(stale):  # each bundle swapped whole
+            old = fresh / f"old-{shard}"
             if (current / shard).exists():
-                (current / shard).rename(fresh / f"old-{shard}")
-            (fresh / SEARCH_BUNDLE / shard).rename(current / shard)
+                (current / shard).rename(old)
+            try:
+                (fresh / SEARCH_BUNDLE / shard).rename(current / shard)
+            except BaseException:
+                if old.exists():
+                    old.rename(current / shard)  # the old bundle back, not none
+                raise
         for other in current.iterdir():
             if other.name not in by_shard:
                 if other.is_dir() and not other.is_symlink():
@@ -639,9 +645,11 @@ def _closing(report: PdfReport | None):
 
 
 def _read_text(path: Path) -> str | None:
+    """A file the last build wrote, as it is: line ends untranslated (a quoted CSV cell
+    may hold a carriage return)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
 
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from .factcache import _code_version
@@ -26,9 +27,28 @@ from .loader import REGISTRY_FILES
 STATE_FORMAT = 4
 
 
+OUTPUT_LIBRARIES = ("altair", "babel", "jinja2", "markdown-it-py", "pagefind-bin",
+                    "vl-convert-python", "weasyprint")
+"""The libraries whose version shapes what a build writes (pages, charts, the search
+index, the PDF): another version of any of them means a full build, so that no kept
+file is what the old version made."""
+
+
+def _library_versions() -> str:
+    found = []
+    for name in OUTPUT_LIBRARIES:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=none")
+    return " ".join(found)
+
+
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
-    """A hash of everything a page depends on except the fact files."""
-    digest = hashlib.sha256(f"{STATE_FORMAT} {_code_version()} pdf={pdf}".encode())
+    """A hash of everything a page depends on except the fact files: reportgen's code,
+    the libraries of :data:`OUTPUT_LIBRARIES`, the registries, prose pages and templates."""
+    digest = hashlib.sha256(
+        f"{STATE_FORMAT} {_code_version()} {_library_versions()} pdf={pdf}".encode())
     paths = [content_dir / f"{name}.yaml" for name in REGISTRY_FILES]
     paths += sorted((content_dir / "pages").glob("*.md"))
     paths += sorted(p for p in templates_dir.rglob("*") if p.is_file())
@@ -51,12 +71,14 @@ def all_inputs_digest(inputs: str, content_dir: Path) -> str:
 
 
 def page_shows(page) -> str:
-    """A digest of the ids of the facts a page (a :class:`reportgen.pages.Page`) shows:
-    those in its groups and those it shows beyond them (``depends_on``, a chart).  A
-    page whose digest differs from the last build's shows a fact more or less (one
-    removed, say) and is rendered again."""
-    ids = "\n".join(f.id for f in page.members) + "\n\n" + "\n".join(page.depends_on)
-    return hashlib.blake2b(ids.encode(), digest_size=8).hexdigest()
+    """A digest of what a page (a :class:`reportgen.pages.Page`) shows of the facts: the
+    ids of those in its groups and of those it shows beyond them (``depends_on``, a
+    chart), and the counts of figures per province of a program's national page.  A page
+    whose digest differs from the last build's shows a fact more or less (one removed,
+    say) and is rendered again."""
+    shown = ["\n".join(f.id for f in page.members), "\n".join(page.depends_on)]
+    shown += [f"{province.id} {count}" for province, count, _path in page.extra.get("parts", ())]
+    return hashlib.blake2b("\n\n".join(shown).encode(), digest_size=8).hexdigest()
 
 
 def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:

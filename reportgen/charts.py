@@ -285,6 +285,19 @@ MAX_COMPARED_REGIONS = 40
 (a chart of hundreds of regencies would be neither readable nor quick to draw)."""
 
 
+def compares_provinces_only(facts: list[Fact]) -> bool:
+    """Whether a program's chart of *facts* compares the provinces only (at national
+    scale: more than :data:`MAX_COMPARED_REGIONS` regions)."""
+    return len({f.region.id for f in facts}) > MAX_COMPARED_REGIONS
+
+
+def program_chart_facts(facts: list[Fact]) -> list[Fact]:
+    """The facts a program's chart of *facts* is drawn from."""
+    if compares_provinces_only(facts):
+        return [f for f in facts if f.region.kind in ("country", "area", "province")]
+    return facts
+
+
 def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]:
     """A program's chart: each region's latest figures for it, compared, panel per metric."""
     if not facts:
@@ -293,11 +306,9 @@ def program_chart(program, facts: list[Fact], locale: str = "id") -> list[Chart]
     name = localized(program, "name", locale)
     title = _("{name}: perbandingan antarwilayah").format(name=name)
     label = lambda f: f"{localized(f.region, 'name', locale)} ({f.period.text})"  # noqa: E731
-    by_region = _by_region(facts)
-    if len(by_region) > MAX_COMPARED_REGIONS:  # at national scale: provinces only
-        by_region = {r: fs for r, fs in by_region.items()
-                     if fs[0].region.kind in ("country", "area", "province")}
+    if compares_provinces_only(facts):
         title = _("{name}: perbandingan antarprovinsi").format(name=name)
+    by_region = _by_region(program_chart_facts(facts))
     newest = [f for region_facts in by_region.values() for f in latest_figures(region_facts)]
     if not newest:
         return []

@@ -152,7 +152,7 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
     if verbose:
         for stage, seconds in result.timings.items():
             click.echo(f"  {stage:<26} {seconds:8.3f} s")
-        if result.search_shards[1]:
+        if result.search_shards[1] and not result.search_pending:
             click.echo(f"  search index: {result.search_shards[0]} of "
                        f"{result.search_shards[1]} shards made again")
         total = time.perf_counter() - started

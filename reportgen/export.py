@@ -80,8 +80,14 @@ CSV_COLUMNS = ["id", "region_id", "region_name", "programs", "metric", "value", 
 
 
 def _cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe.  Line
+    breaks become line feeds: the CSV writer quotes a cell with a line feed, not one
+    with a lone carriage return, which would end the row in a spreadsheet."""
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
-from .charts import Chart, program_chart, region_charts
+from .charts import Chart, program_chart, program_chart_facts, region_charts
 from .i18n import PRIMARY, localized, prefix, split_path, translator
 from .model import Content, Fact, MarkdownPage, Program, Region, Source
 from .search import SEARCH_PAGE, SearchShards
@@ -196,7 +196,7 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
                           {"program": program, "part_of": province}, lang=lang, members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
-                 depends_on=[f.id for f in facts if f.region.kind not in ("regency", "city")],
+                 depends_on=[f.id for f in program_chart_facts(facts)],
                  lang=lang)
     return [index, *pages]
 

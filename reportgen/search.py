@@ -1,9 +1,9 @@
 """Full-text search: a Pagefind index of the built pages, in ``pagefind/`` of the site.
 
-Pagefind (the binary shipped by the ``pagefind-bin`` package) indexes every page of the
-new site, those rendered again and those an incremental build keeps, before the new
-pages go into the site (see :func:`reportgen.build.build_site`), so the index always
-matches the pages beside it.  Only the element
+Pagefind (the binary shipped by the ``pagefind-bin`` package) indexes the pages of the
+new site before they go into the site (see :func:`reportgen.build.build_site`), so the
+index always matches the pages beside it: every shard (below) in a full build, the shards
+whose pages changed in an incremental one.  Only the element
 marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind is in
 :data:`SEARCHABLE_KINDS` (figures and prose), not the search page, the 404 page or the
 list of sources.  Each thing is indexed once: a figure on its region's page (not again in
@@ -47,6 +47,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from .buildstate import remove_unlisted
@@ -290,9 +291,15 @@ class Indexing:
 
     def finish(self) -> None:
         while self.running:
-            shard, output, process = self.running[0]
+            done = next((run for run in self.running if run[2].poll() is not None), None)
+            if done is None:  # the first run to end frees its core for the next
+                if time.monotonic() - self.running[0][2].started > PAGEFIND_TIMEOUT:
+                    _wait_for_pagefind(self.running[0][2], timeout=0)  # raises
+                time.sleep(0.02)
+                continue
+            shard, output, process = done
             _wait_for_pagefind(process)
-            self.running.pop(0)
+            self.running.remove(done)
             self._take(shard, output)
             self._start_runs()
         for shard, entry in sorted(self.entries.items()):
@@ -392,6 +399,7 @@ def _start_pagefind(site: Path, output: Path) -> subprocess.Popen:
         messages.close()
         raise BuildError(f"search index: could not run pagefind: {exc}") from None
     process.messages = messages
+    process.started = time.monotonic()
     return process
 
 
@@ -402,9 +410,13 @@ def _stop_pagefind(process: subprocess.Popen) -> None:
     process.messages.close()
 
 
-def _wait_for_pagefind(process: subprocess.Popen) -> None:
+PAGEFIND_TIMEOUT = 1800
+"""Seconds a Pagefind run may take before the build gives up on it."""
+
+
+def _wait_for_pagefind(process: subprocess.Popen, timeout: float = PAGEFIND_TIMEOUT) -> None:
     try:
-        process.wait(timeout=1800)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop_pagefind(process)
         raise BuildError("search index: pagefind took more than 30 minutes") from None

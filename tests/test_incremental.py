@@ -52,8 +52,9 @@ CHANGES = {
     "a fact's value": (FACTS, "value: 1000\n", "value: 1200\n", "incremental"),
     "a fact's quote": (FACTS, "quote: Tahun lalu seribu pekerja sudah terlindungi.",
                        "quote: Tahun lalu seribu pekerja telah terlindungi.", "incremental"),
-    "a fact removed": (FACTS, "  - id: kota-contoh-anggaran-2024\n",
-                       "  - id: kota-contoh-anggaran-2024\n    headline: true\n", "incremental"),
+    "a fact made a headline": (FACTS, "  - id: kota-contoh-anggaran-2024\n",
+                               "  - id: kota-contoh-anggaran-2024\n    headline: true\n",
+                               "incremental"),
     "a source's publisher": ("sources.yaml", "publisher: Harian Contoh",
                              "publisher: Harian Contoh Baru", "full"),
     "a region's name": ("regions.yaml", "name: Kota Contoh", "name: Kota Contoh Raya", "full"),
@@ -75,6 +76,21 @@ def test_incremental_rebuild_equals_clean_build(project, change):
     assert again.mode == mode
     if mode == "incremental":
         assert 0 < again.rendered < again.pages
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_a_removed_fact_leaves_every_page_that_showed_it(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    facts = content / FACTS
+    original = facts.read_text(encoding="utf-8")
+    facts.write_text(original + EXTRA_FACT, encoding="utf-8")
+    build_site(content, templates, out, cache_dir=cache)
+    assert "kota-contoh-anggaran-2024-warta" in (out / "programs/iuran-apbd/index.html").read_text()
+    facts.write_text(original, encoding="utf-8")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental" and 0 < again.rendered < again.pages
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
 
@@ -305,5 +321,96 @@ def test_a_removed_figure_shown_only_in_a_programs_chart_updates_it(tmp_path, mo
     facts.write_text(text[:start], encoding="utf-8")
     again = build_site(content, TEMPLATES, out, cache_dir=cache)
     assert again.mode == "incremental"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_a_carriage_return_in_a_csv_cell_survives_a_rebuild(project):
+    """A note with a carriage return: facts.json keeps it (escaped), facts.csv has a
+    line feed in a quoted cell (a lone carriage return would end the row in a
+    spreadsheet), and the kept lines of both survive a rebuild as a clean build writes
+    them."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    edit(content / FACTS, "    note: Dilaporkan oleh dua sumber.\n",
+         '    note: "Dilaporkan oleh\\rdua sumber."\n')
+    build_site(content, templates, out, cache_dir=cache)
+    assert b'"Dilaporkan oleh\ndua sumber."' in (out / "data/facts.csv").read_bytes()
+    assert b"oleh\\rdua" in (out / "data/facts.json").read_bytes()
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")  # another fact
+    assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_a_new_figure_updates_the_count_per_province_on_a_programs_page(tmp_path,
+                                                                        monkeypatch):
+    """A program's national page lists how many figures each province has: a city's new
+    figure changes its province's count there, though the page shows no city figure."""
+    from reportgen import charts, pages as pages_module
+    from tests.conftest import CONTENT
+
+    # National scale in small: a page per province, and a chart of the provinces only.
+    monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 3)
+    monkeypatch.setattr(charts, "MAX_COMPARED_REGIONS", 1)
+    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
+        tmp_path / "clean"
+    shutil.copytree(CONTENT, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    page = out / "programs/iuran-apbd/index.html"
+    assert 'class="parts"' in page.read_text(encoding="utf-8")
+    facts = content / "facts/kota-sorong.yaml"
+    text = facts.read_text(encoding="utf-8")
+    first = text.index("  - id: ")
+    end = text.index("\n  - id: ", first + 1)
+    fact = text[first:end + 1]
+    assert "iuran-apbd" in fact and "\n    id:" not in fact
+    copy = fact.replace(fact.split("\n", 1)[0], fact.split("\n", 1)[0] + "-salinan", 1)
+    copy = copy.replace('period: "2024"', 'period: "2019"', 1)
+    facts.write_text(text + copy, encoding="utf-8")
+    again = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert again.mode == "incremental"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert page.read_text(encoding="utf-8") == (clean / "programs/iuran-apbd/index.html"
+                                                ).read_text(encoding="utf-8")
+    assert all_files(out) == all_files(clean)
+
+
+def test_another_version_of_a_library_that_shapes_the_output_rebuilds_everything(
+        project, monkeypatch):
+    """Pagefind, vl-convert, Jinja ...: kept pages, charts and shards must not be the old
+    version's work next to the new one's."""
+    from reportgen import buildstate
+
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    build_site(content, templates, out, cache_dir=cache)
+    real = buildstate.metadata.version
+    monkeypatch.setattr(buildstate.metadata, "version",
+                        lambda name: "9.9.9" if name == "pagefind-bin" else real(name))
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    assert build_site(content, templates, out, cache_dir=cache).mode == "full"
+
+
+def test_a_citys_edited_figure_updates_a_programs_chart_of_every_region(tmp_path,
+                                                                       monkeypatch):
+    """A program with a page per province but few regions: its chart compares every
+    region, cities too, so a city's edited figure changes the program's page."""
+    from reportgen import pages as pages_module
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 3)
+    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
+        tmp_path / "clean"
+    shutil.copytree(CONTENT, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert 'class="parts"' in (out / "programs/iuran-apbd/index.html").read_text()
+    facts = content / "facts/kota-sorong.yaml"
+    text = facts.read_text(encoding="utf-8")
+    first = text.index("  - id: kota-sorong-anggaran-iuran-2024")
+    value = text.index("    value: ", first)
+    line_end = text.index("\n", value)
+    facts.write_text(text[:value] + "    value: 123456789" + text[line_end:], encoding="utf-8")
+    assert build_site(content, TEMPLATES, out, cache_dir=cache).mode == "incremental"
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)

@@ -108,9 +108,10 @@ def test_pages_go_in_the_shard_of_their_province(monkeypatch):
     assert of[f"sources/{parepare_source.id}/index.html"] == "regions-2"
 
 
-def test_a_program_page_per_province_goes_in_that_provinces_shard():
+def test_a_program_page_per_province_goes_in_that_provinces_shard(monkeypatch):
     """(The seed content has too few figures for pages per province: stand-ins with what
     SearchShards reads of a page.)"""
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 2)
     content, _ = load_content(CONTENT)
     shards = SearchShards(content)
     program = content.programs["jkk"]
@@ -119,6 +120,8 @@ def test_a_program_page_per_province_goes_in_that_provinces_shard():
         return SimpleNamespace(kind=kind, extra=extra, members=[])
 
     assert shards.of_page(page("program", program=program,
-                               part_of=content.regions["papua-selatan"])) == "regions-1"
+                               part_of=content.regions["papua-selatan"])) == "regions-2"
+    assert shards.of_page(page("program", program=program,
+                               part_of=content.regions["papua-barat"])) == "regions-1"
     assert shards.of_page(page("program", program=program)) == "main"
     assert shards.of_page(page("source")) == "main"  # a source no figure cites
