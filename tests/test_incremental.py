@@ -3,6 +3,7 @@ from the cache equals a clean build byte for byte."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -412,5 +413,37 @@ def test_a_citys_edited_figure_updates_a_programs_chart_of_every_region(tmp_path
     line_end = text.index("\n", value)
     facts.write_text(text[:value] + "    value: 123456789" + text[line_end:], encoding="utf-8")
     assert build_site(content, TEMPLATES, out, cache_dir=cache).mode == "incremental"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_a_source_whose_first_figure_moves_province_moves_shard(tmp_path, monkeypatch):
+    """A source page is in the shard of its first figure's province: when a Kota Sorong
+    figure (Papua Barat Daya) comes to cite the Parepare article, the article's page
+    leaves Sulawesi Selatan's shard for Papua Barat Daya's; both shards are indexed
+    again and the site is the clean build's."""
+    from reportgen import search
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
+    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
+        tmp_path / "clean"
+    shutil.copytree(CONTENT, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+
+    def fragments(shard: str) -> bytes:
+        return b"".join(gzip.decompress(p.read_bytes())
+                        for p in (out / "pagefind" / shard / "fragment").glob("id_*"))
+
+    # by id: papua-barat, papua-barat-daya, papua-selatan, sulawesi-selatan
+    assert b"/sources/bacapesan-2025-04-28/" in fragments("regions-4")
+    assert b"/sources/bacapesan-2025-04-28/" not in fragments("regions-2")
+    edit(content / "facts/kota-sorong.yaml", "      - source: sorongraya-2024-02-26\n",
+         "      - source: bacapesan-2025-04-28\n        quote: Kutipan uji.\n"
+         "      - source: sorongraya-2024-02-26\n")
+    again = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert again.mode == "incremental" and again.search_shards[0] >= 2
+    assert b"/sources/bacapesan-2025-04-28/" in fragments("regions-2")
+    assert b"/sources/bacapesan-2025-04-28/" not in fragments("regions-4")
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
