@@ -191,6 +191,49 @@ def test_english_search_finds_english_pages(server, open_page):
     assert not errors(messages), messages
 
 
+@pytest.fixture(scope="module")
+def sharded_site(tmp_path_factory):
+    """The real content with a province per search shard: five bundles to merge
+    (a national site has nine), served over HTTP."""
+    from reportgen import search
+    from reportgen.build import build_site
+    from tests.conftest import CONTENT, TEMPLATES
+
+    out = tmp_path_factory.mktemp("sharded") / "site"
+    saved = search.PROVINCES_PER_SHARD
+    search.PROVINCES_PER_SHARD = 1
+    try:
+        build_site(CONTENT, TEMPLATES, out, use_cache=False)
+    finally:
+        search.PROVINCES_PER_SHARD = saved
+    handler = functools.partial(_QuietHandler, directory=str(out))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+def test_search_merges_every_shard_of_the_index(sharded_site, open_page):
+    """Each shard's pages are found from the one search page: a query per province
+    (shards by province id), and the overview from the main shard."""
+    found = {"Penjabat Gubernur": "/regions/papua-barat/index.html",  # regions-1
+             "Tambrauw": "/regions/tambrauw/index.html",  # regions-2: Papua Barat Daya
+             "Merauke": "/regions/merauke/index.html",  # regions-3: Papua Selatan
+             "Parepare": "/regions/parepare/index.html"}  # regions-4: Sulawesi Selatan
+    for query, expected in found.items():
+        page, messages = open_page(sharded_site + "cari/?q=" + query)
+        merge = page.get_attribute("#search", "data-merge")
+        assert merge == " ".join(f"../pagefind/regions-{n}/" for n in range(1, 5)), merge
+        hrefs = [href for href, _ in _results(page)]
+        assert expected in hrefs, (query, hrefs)
+        if query == "Merauke":
+            assert "/index.html" in hrefs, hrefs  # the overview's headline figure: main
+        assert not errors(messages), messages
+
+
 @pytest.mark.parametrize("name", ["overview", "chart-region", "program", "source"])
 def test_language_switch_leads_to_the_same_page(server, open_page, name):
     page, messages = open_page(server + PAGES[name])
