@@ -150,8 +150,8 @@ class SiteFiles:
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
         it already, byte for byte (the scripts and styles, much of the data); the
         entry files of the search index's bundles last, so none names a file not there
-        yet.  Then remove every file of the site that this build neither wrote nor keeps (*keep*),
-        and folders left empty, so the site is what a full build would have made.
+        yet.  Then remove every file of the site that this build neither wrote nor keeps
+        (*keep*), and folders left empty, so the site is what a full build would have made.
         Returns the files written (path -> size).
 
         Where each file goes is checked before anything moves (a folder of the site that
@@ -495,12 +495,13 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
             files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
+            # An incremental build takes what did not change from the last one's files.
+            def last(path: str) -> str | None:
+                return _read_text(out_dir / path) if mode == "incremental" else None
+
             for path, make in (("data/facts.json", facts_json), ("data/facts.csv", facts_csv)):
-                # An incremental build takes the unchanged facts' lines from the last one.
-                last = _read_text(out_dir / path) if mode == "incremental" else None
-                files.add(path, make(content, last, changed))
-            last = _read_text(out_dir / "sitemap.xml") if mode == "incremental" else None
-            files.add("sitemap.xml", sitemap_xml(content, pages, last, to_render))
+                files.add(path, make(content, last(path), changed))
+            files.add("sitemap.xml", sitemap_xml(content, pages, last("sitemap.xml"), to_render))
 
         if stale:
             with timings.stage("search index"):

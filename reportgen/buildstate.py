@@ -71,14 +71,10 @@ def all_inputs_digest(inputs: str, content_dir: Path) -> str:
 
 
 def page_shows(page) -> str:
-    """A digest of what a page (a :class:`reportgen.pages.Page`) shows of the facts: the
-    ids of those in its groups and of those it shows beyond them (``depends_on``, a
-    chart), and the counts of figures per province of a program's national page.  A page
-    whose digest differs from the last build's shows a fact more or less (one removed,
-    say) and is rendered again."""
-    shown = ["\n".join(f.id for f in page.members), "\n".join(page.depends_on)]
-    shown += [f"{province.id} {count}" for province, count, _path in page.extra.get("parts", ())]
-    return hashlib.blake2b("\n\n".join(shown).encode(), digest_size=8).hexdigest()
+    """A digest of what a page (a :class:`reportgen.pages.Page`) shows of the facts
+    (:meth:`~reportgen.pages.Page.shown`).  A page whose digest differs from the last
+    build's shows a fact more or less (one removed, say) and is rendered again."""
+    return hashlib.blake2b(page.shown().encode(), digest_size=8).hexdigest()
 
 
 def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:

@@ -87,7 +87,7 @@ def _cell(value: object) -> object:
         return value
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if value[:1] in ("=", "+", "-", "@", "\t"):
         return "'" + value
     return value
 

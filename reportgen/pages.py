@@ -88,6 +88,14 @@ class Page:
     _groups: list[Group] | None = field(default=None, repr=False, compare=False)
     _charts: list[Chart] | None = field(default=None, repr=False, compare=False)
 
+    def shown(self) -> str:
+        """What the page shows of the facts, as text: the ids of those in its groups and
+        of those it shows beyond them (``depends_on``, a chart), and a program's national
+        page's count of figures per province."""
+        parts = [f"{province.id} {count}" for province, count, _ in self.extra.get("parts", ())]
+        return "\n\n".join(["\n".join(f.id for f in self.members), "\n".join(self.depends_on),
+                             "\n".join(parts)])
+
     @property
     def groups(self) -> list[Group]:
         if self._groups is None:

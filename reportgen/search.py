@@ -89,8 +89,8 @@ class SearchShards:
         self.content = content
         self._of_province = {province: f"regions-{i // PROVINCES_PER_SHARD + 1}"
                              for i, province in enumerate(provinces)}
-        self.names = [MAIN_SHARD] + sorted(set(self._of_province.values()),
-                                           key=lambda name: int(name.rsplit("-", 1)[1]))
+        groups = -(-len(provinces) // PROVINCES_PER_SHARD)  # rounded up
+        self.names = [MAIN_SHARD] + [f"regions-{n}" for n in range(1, groups + 1)]
 
     def of_region(self, region) -> str:
         return self._of_province.get(self.content.province_of(region).id, MAIN_SHARD)
@@ -293,8 +293,9 @@ class Indexing:
         while self.running:
             done = next((run for run in self.running if run[2].poll() is not None), None)
             if done is None:  # the first run to end frees its core for the next
-                if time.monotonic() - self.running[0][2].started > PAGEFIND_TIMEOUT:
-                    _wait_for_pagefind(self.running[0][2], timeout=0)  # raises
+                oldest = self.running[0][2]
+                if time.monotonic() - oldest.started > PAGEFIND_TIMEOUT:
+                    _wait_for_pagefind(oldest, timeout=0)  # stops it, raises BuildError
                 time.sleep(0.02)
                 continue
             shard, output, process = done

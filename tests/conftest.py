@@ -3,9 +3,14 @@ helper that builds a fixture project through the real CLI."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -66,3 +71,23 @@ def real_site(tmp_path_factory) -> Path:
     result = run_cli("build", "--content", CONTENT, "--templates", TEMPLATES, "--out", out)
     assert result.exit_code == 0, result.output
     return out
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve *folder* over HTTP on a free port of 127.0.0.1, from a thread (search needs
+    HTTP); yields the address, ending in '/'."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - http.server's signature
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)

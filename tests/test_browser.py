@@ -14,19 +14,16 @@ they must run (``.ci/run`` installs Chromium).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, serve_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -54,21 +51,10 @@ PAGES = {
 }
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the signature is http.server's
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(real_site):
-    handler = functools.partial(_QuietHandler, directory=str(real_site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    with serve_folder(real_site) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -206,14 +192,8 @@ def sharded_site(tmp_path_factory):
         build_site(CONTENT, TEMPLATES, out, use_cache=False)
     finally:
         search.PROVINCES_PER_SHARD = saved
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    with serve_folder(out) as address:
+        yield address
 
 
 def test_search_merges_every_shard_of_the_index(sharded_site, open_page):

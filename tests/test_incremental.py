@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.build import build_site, refresh_search
-from tests.conftest import DATA, TEMPLATES
+from tests.conftest import CONTENT, DATA, TEMPLATES
 
 FACTS = "facts/kota-contoh.yaml"
 
@@ -36,6 +36,13 @@ def project(tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     return tmp_path, content, templates
+
+
+@pytest.fixture
+def seed_project(tmp_path):
+    """A copy of the project's own content: (content, cache, site, clean site) paths."""
+    shutil.copytree(CONTENT, tmp_path / "content")
+    return tmp_path / "content", tmp_path / "cache", tmp_path / "site", tmp_path / "clean"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -245,18 +252,15 @@ def test_search_copies_missing_from_the_cache_are_made_again_from_the_pages(proj
 
 # --- the search index, in shards ---------------------------------------------------------
 
-def test_an_edit_indexes_again_only_the_shards_whose_pages_changed(tmp_path, monkeypatch):
+def test_an_edit_indexes_again_only_the_shards_whose_pages_changed(seed_project, monkeypatch):
     """A province per shard here (the seed content has four): an edited figure in
     Parepare changes its region's shard and the main one (the programs' pages, which list
     every figure at this scale); the three shards of Papua are left as they were, file
     for file, and the site is still the clean build's."""
     from reportgen import search
-    from tests.conftest import CONTENT
 
     monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
-    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
-        tmp_path / "clean"
-    shutil.copytree(CONTENT, content)
+    content, cache, out, clean = seed_project
     first = build_site(content, TEMPLATES, out, cache_dir=cache)
     assert first.search_shards == (5, 5)
     shards = sorted(p.name for p in (out / "pagefind").iterdir())
@@ -279,14 +283,11 @@ def test_an_edit_indexes_again_only_the_shards_whose_pages_changed(tmp_path, mon
     assert all_files(out) == all_files(clean)
 
 
-def test_search_later_then_refresh_indexes_only_the_changed_shards(tmp_path, monkeypatch):
+def test_search_later_then_refresh_indexes_only_the_changed_shards(seed_project, monkeypatch):
     from reportgen import search
-    from tests.conftest import CONTENT
 
     monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
-    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
-        tmp_path / "clean"
-    shutil.copytree(CONTENT, content)
+    content, cache, out, clean = seed_project
     build_site(content, TEMPLATES, out, cache_dir=cache)
     papua = {p: p.stat().st_ino for p in (out / "pagefind/regions-1").rglob("*")}
     old_main = bundle(out)
@@ -300,16 +301,13 @@ def test_search_later_then_refresh_indexes_only_the_changed_shards(tmp_path, mon
     assert build_site(content, TEMPLATES, out, cache_dir=cache).mode == "unchanged"
 
 
-def test_a_removed_figure_shown_only_in_a_programs_chart_updates_it(tmp_path, monkeypatch):
+def test_a_removed_figure_shown_only_in_a_programs_chart_updates_it(seed_project, monkeypatch):
     """At national scale a program's page shows no table, only a chart of the provinces'
     figures (``depends_on``); removing a province's figure must change that page too."""
     from reportgen import pages as pages_module
-    from tests.conftest import CONTENT
 
     monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 1)
-    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
-        tmp_path / "clean"
-    shutil.copytree(CONTENT, content)
+    content, cache, out, clean = seed_project
     build_site(content, TEMPLATES, out, cache_dir=cache)
     page = out / "programs/bpjs-ketenagakerjaan/index.html"
     assert "<table" not in page.read_text(encoding="utf-8").split("chart-data")[0]
@@ -344,19 +342,15 @@ def test_a_carriage_return_in_a_csv_cell_survives_a_rebuild(project):
     assert all_files(out) == all_files(clean)
 
 
-def test_a_new_figure_updates_the_count_per_province_on_a_programs_page(tmp_path,
-                                                                        monkeypatch):
+def test_a_new_figure_updates_the_count_per_province_on_a_programs_page(seed_project, monkeypatch):
     """A program's national page lists how many figures each province has: a city's new
     figure changes its province's count there, though the page shows no city figure."""
     from reportgen import charts, pages as pages_module
-    from tests.conftest import CONTENT
 
     # National scale in small: a page per province, and a chart of the provinces only.
     monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 3)
     monkeypatch.setattr(charts, "MAX_COMPARED_REGIONS", 1)
-    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
-        tmp_path / "clean"
-    shutil.copytree(CONTENT, content)
+    content, cache, out, clean = seed_project
     build_site(content, TEMPLATES, out, cache_dir=cache)
     page = out / "programs/iuran-apbd/index.html"
     assert 'class="parts"' in page.read_text(encoding="utf-8")
@@ -393,17 +387,13 @@ def test_another_version_of_a_library_that_shapes_the_output_rebuilds_everything
     assert build_site(content, templates, out, cache_dir=cache).mode == "full"
 
 
-def test_a_citys_edited_figure_updates_a_programs_chart_of_every_region(tmp_path,
-                                                                       monkeypatch):
+def test_a_citys_edited_figure_updates_a_programs_chart_of_every_region(seed_project, monkeypatch):
     """A program with a page per province but few regions: its chart compares every
     region, cities too, so a city's edited figure changes the program's page."""
     from reportgen import pages as pages_module
-    from tests.conftest import CONTENT
 
     monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 3)
-    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
-        tmp_path / "clean"
-    shutil.copytree(CONTENT, content)
+    content, cache, out, clean = seed_project
     build_site(content, TEMPLATES, out, cache_dir=cache)
     assert 'class="parts"' in (out / "programs/iuran-apbd/index.html").read_text()
     facts = content / "facts/kota-sorong.yaml"
@@ -417,18 +407,15 @@ def test_a_citys_edited_figure_updates_a_programs_chart_of_every_region(tmp_path
     assert all_files(out) == all_files(clean)
 
 
-def test_a_source_whose_first_figure_moves_province_moves_shard(tmp_path, monkeypatch):
+def test_a_source_whose_first_figure_moves_province_moves_shard(seed_project, monkeypatch):
     """A source page is in the shard of its first figure's province: when a Kota Sorong
     figure (Papua Barat Daya) comes to cite the Parepare article, the article's page
     leaves Sulawesi Selatan's shard for Papua Barat Daya's; both shards are indexed
     again and the site is the clean build's."""
     from reportgen import search
-    from tests.conftest import CONTENT
 
     monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
-    content, cache, out, clean = tmp_path / "content", tmp_path / "cache", tmp_path / "site", \
-        tmp_path / "clean"
-    shutil.copytree(CONTENT, content)
+    content, cache, out, clean = seed_project
     build_site(content, TEMPLATES, out, cache_dir=cache)
 
     def fragments(shard: str) -> bytes:

@@ -333,23 +333,11 @@ def test_live_charts_run_under_the_csp_and_the_payload_stays_text(injected, page
 @pytest.fixture(scope="module")
 def injected_server(injected):
     """The injected site over HTTP (search needs it), from a thread."""
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002 - http.server's signature
-            pass
+    from tests.conftest import serve_folder
 
     site, _ = injected
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    with serve_folder(site) as address:
+        yield address
 
 
 INJECTED_ELEMENTS = """() => Array.from(document.querySelectorAll('body *')).filter(e =>
