@@ -33,13 +33,12 @@ from .buildstate import (
     page_shows, remove_unlisted, save_state, state_key,
 )
 from .content import load_content
-from .crosscheck import disagreement_map
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
 from .factcache import FactFileCache
 from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
-from .model import Content
+from .model import Content, fact_id
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
 from .search import (
@@ -227,18 +226,15 @@ class _RenderJob:
     pages: list[Page]
     templates_dir: Path
     cache_dir: Path | None
-    disagreeing: dict | None = None  # fact id -> facts that disagree with it
     copies: SearchCopies | None = None  # where the pages' search copies go
     envs: dict = field(default_factory=dict)  # language -> Jinja environment
     vega: VegaRenderer | None = None
 
     def setup(self) -> None:
         if not self.envs:
-            if self.disagreeing is None:
-                self.disagreeing = disagreement_map(self.content.facts)
             for lang in LANGUAGES:
-                self.envs[lang] = make_environment(self.templates_dir, lang)
-                self.envs[lang].globals["disagreeing"] = self.disagreeing
+                self.envs[lang] = make_environment(self.templates_dir, lang, self.cache_dir)
+                self.envs[lang].globals["disagreeing"] = self.content.disagreeing
         if self.vega is None:
             self.vega = VegaRenderer(self.cache_dir)
 
@@ -267,8 +263,12 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     digests of the pages' search copies (page path -> digest).  Many
     pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
     inherit the loaded content; nothing in this process has started vl-convert yet, so
-    no runtime is forked."""
+    no runtime is forked.  A few are rendered here, and vl-convert's runtime starts in a
+    thread while the first page's charts are planned."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
+        if any(job.pages[i].chart_maker for i in indexes):
+            job.setup()
+            job.vega.start_runtime()  # meanwhile, the first page's charts are made here
         rendered = map(job.render, indexes)
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
@@ -384,7 +384,7 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
              for path in ("index.html", "sources/index.html")}
     for page in pages:
         if (previous.pages.get(page.out_path) != shows[page.out_path]
-                or any(f.id in touched for f in page.members)
+                or not touched.isdisjoint(map(fact_id, page.members))
                 or touched.intersection(page.depends_on)):
             paths.add(page.out_path)
     return changed | removed, paths
@@ -436,7 +436,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         pages = plan_pages(content, LANGUAGES)
         prints = fact_cache.fingerprints if fact_cache else {}
         prints = {f.id: prints.get(f.id, "") for f in content.facts}
-        disagreeing = disagreement_map(content.facts)
+        disagreeing = content.disagreeing
         shows = {p.out_path: page_shows(p) for p in pages}
         shards = SearchShards(content)
         page_shards = {p.out_path: shards.of_page(p) for p in pages
@@ -461,7 +461,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                      _search_work(out_dir), trees, parallel=workers) as indexing:
         if report:
             report.start()
-        job = _RenderJob(content, pages, templates_dir, cache_dir, disagreeing, copies)
+        job = _RenderJob(content, pages, templates_dir, cache_dir, copies)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
             chart_seconds, search_copies = render_pages(job, indexes, files, workers, progress)
@@ -673,5 +673,6 @@ def _same_bytes(new: Path, current: Path, size: int) -> bool:
 
 def _belongs_to(path: str, page_paths: set[str]) -> bool:
     """Whether *path* is a chart image of one of the pages (it sits in the page's folder)."""
-    folder = str(PurePosixPath(path).parent)
-    return PurePosixPath(path).name.startswith("chart-") and f"{folder}/index.html" in page_paths
+    folder, _, name = path.rpartition("/")
+    return name.startswith("chart-") and (f"{folder}/index.html" if folder else "index.html") \
+        in page_paths

@@ -80,11 +80,11 @@ def page_shows(page) -> str:
 def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:
     """Every file under *out_dir* (or its sub-folder *folder*): path relative to
     *out_dir* -> size in bytes."""
-    files = {}
+    files, top = {}, str(out_dir)
     for root, _dirs, names in os.walk(out_dir / folder):
+        inside = root[len(top) + 1:]  # as in remove_unlisted
         for name in names:
-            path = Path(root) / name
-            files[path.relative_to(out_dir).as_posix()] = path.stat().st_size
+            files[f"{inside}/{name}" if inside else name] = os.stat(f"{root}/{name}").st_size
     return files
 
 
@@ -93,10 +93,10 @@ def remove_unlisted(root: Path, keep) -> None:
     of POSIX paths), and the folders left empty.  Links to folders are not followed."""
     top = str(root)
     for folder, _folders, names in os.walk(top, topdown=False):
-        inside = os.path.relpath(folder, top)
+        inside = folder[len(top) + 1:]  # os.walk joins the folders below *top* with "/"
         kept = 0
         for name in names:
-            if (name if inside == "." else f"{inside}/{name}") in keep:
+            if (f"{inside}/{name}" if inside else name) in keep:
                 kept += 1
             else:
                 os.unlink(os.path.join(folder, name))
@@ -141,9 +141,9 @@ class BuildState:
     def intact(self, out_dir: Path) -> bool:
         """Whether the output folder still holds every file this build wrote, unchanged
         in size (a quick guard against a site edited or deleted by hand)."""
+        root = f"{out_dir}/"  # (paths as text: a national site has tens of thousands)
         try:
-            return all((out_dir / path).stat().st_size == size
-                       for path, size in self.files.items())
+            return all(os.stat(root + path).st_size == size for path, size in self.files.items())
         except OSError:
             return False
 

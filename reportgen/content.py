@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import schema
-from .crosscheck import disagreement_problems
+from .crosscheck import disagreement_map, disagreement_problems, find_disagreements
 from .errors import Problem, current_file, display_path
 from .factcache import FactFileCache, freeze, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
@@ -87,9 +87,12 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         facts.extend(found_facts)
         problems.extend(found_problems)
     facts = builder.unique_facts(facts)
+    disagreements = None
     if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
         builder.check_cited(sources, facts)
-        problems.extend(disagreement_problems(facts))
+        found = find_disagreements(facts)
+        problems.extend(disagreement_problems(found))
+        disagreements = found[0]
     pages = builder.pages(files["pages"], base)
 
     problems.sort()
@@ -97,8 +100,11 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         site = site or Site("", "", "", "")
     elif any(p.severity == "error" for p in problems) or site is None:
         return None, problems
-    return Content(site, sources, regions, programs, metrics,
-                   sorted(facts, key=lambda f: f.id), pages), problems
+    content = Content(site, sources, regions, programs, metrics,
+                      sorted(facts, key=lambda f: f.id), pages)
+    if disagreements is not None:  # found above: not worked out again when asked for
+        content.__dict__["disagreeing"] = disagreement_map(disagreements)
+    return content, problems
 
 
 PARALLEL_FROM = 32

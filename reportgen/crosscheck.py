@@ -94,9 +94,11 @@ def find_disagreements(facts: list[Fact]) -> tuple[list[Disagreement], list[tupl
     return disagreements, repeats
 
 
-def disagreement_problems(facts: list[Fact]) -> list[Problem]:
-    """Warnings for disagreeing sources and for figures recorded twice."""
-    disagreements, repeats = find_disagreements(facts)
+def disagreement_problems(found: tuple[list[Disagreement], list[tuple[Fact, Fact]]]
+                          ) -> list[Problem]:
+    """Warnings for disagreeing sources and for figures recorded twice, from what
+    :func:`find_disagreements` found."""
+    disagreements, repeats = found
     problems = []
     for group in disagreements:
         first = group.facts[0]
@@ -115,10 +117,11 @@ def disagreement_problems(facts: list[Fact]) -> list[Problem]:
     return problems
 
 
-def disagreement_map(facts: list[Fact]) -> dict[str, list[Fact]]:
-    """For each fact whose sources disagree with another's: the facts it disagrees with."""
+def disagreement_map(disagreements: list[Disagreement]) -> dict[str, list[Fact]]:
+    """For each fact whose sources disagree with another's: the facts it disagrees with
+    (:attr:`reportgen.model.Content.disagreeing` of loaded content)."""
     found: dict[str, list[Fact]] = {}
-    for group in find_disagreements(facts)[0]:
+    for group in disagreements:
         for fact in group.facts:
             found[fact.id] = [other for other in group.facts if other.id != fact.id]
     return found

@@ -9,12 +9,12 @@ they compare by year, then month, then day, a missing part counting as earlier.
 
 from __future__ import annotations
 
-from typing import Callable, Collection, Iterable
+from typing import Callable, Collection
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
 from .i18n import LANGUAGES, PRIMARY, localized, prefix, translator
-from .model import STATUSES, Content, Fact, Source
+from .model import STATUSES, Content, Fact, Source, date_key, newest_date
 from .numbers import describe_value, qualifier_label, unit_label
 from .pages import NOT_FOUND_PAGE, Page, home_path, region_path, source_path
 
@@ -25,16 +25,6 @@ _PLACE_TYPES = {"country": "Country", "province": "AdministrativeArea",
                 "regency": "AdministrativeArea", "city": "City", "area": "Place"}
 
 
-def date_key(iso: str) -> tuple[int, int, int]:
-    parts = [int(p) for p in iso.split("-")] + [0, 0]
-    return parts[0], parts[1], parts[2]
-
-
-def newest_date(dates: Iterable[str]) -> str | None:
-    """The latest of some ISO dates (as precise as known), or None when there are none."""
-    return max(dates, key=lambda d: (date_key(d), d), default=None)
-
-
 def page_facts(content: Content, page: Page) -> list[Fact]:
     """The figures a page shows: its groups, and the facts its charts show beyond them
     (``depends_on``).  The overview and the list of sources stand for all the content."""
@@ -42,7 +32,7 @@ def page_facts(content: Content, page: Page) -> list[Fact]:
         return list(content.facts)
     facts = page.facts
     if page.depends_on:
-        by_id = {f.id: f for f in content.facts}
+        by_id = content.fact_by_id
         facts = facts + [by_id[i] for i in page.depends_on if i in by_id]
     return facts
 
@@ -63,24 +53,33 @@ def page_updated(content: Content, page: Page) -> str | None:
     national site asks, for the sitemap)."""
     if page.kind == "sources":
         return newest_date({s.date for s in content.sources.values()})
+    if page.kind == "overview":
+        return content.newest_cited
     return newest_date({c.source.date for f in page_facts(content, page) for c in f.citations})
 
 
 def _updated_dates(content: Content) -> Callable[[Page], str | None]:
     """:func:`page_updated` for many pages of the same content: each source's date and
-    each fact's newest is worked out once, not again on every page that shows it."""
+    each fact's newest is worked out once, when first needed, not again on every page
+    that shows it (an incremental build needs few)."""
     key = {s.id: (date_key(s.date), s.date) for s in content.sources.values()}
-    newest = {f.id: max(key[c.source.id] for c in f.citations)
-              for f in content.facts if f.citations}
-    everything = max(key.values(), default=None)
-    by_id = {f.id: f for f in content.facts}
+    newest: dict[str, tuple] = {}
+    by_id = content.fact_by_id
+
+    def newest_of(fact_id: str) -> tuple | None:
+        if fact_id not in newest:
+            newest[fact_id] = max((key[c.source.id] for c in by_id[fact_id].citations),
+                                  default=None)
+        return newest[fact_id]
 
     def updated(page: Page) -> str | None:
-        if page.kind in ("overview", "sources"):
-            found = everything if page.kind == "sources" else max(newest.values(), default=None)
+        if page.kind == "sources":
+            found = max(key.values(), default=None)
+        elif page.kind == "overview":
+            return content.newest_cited
         else:
             ids = [f.id for f in page.members] + [i for i in page.depends_on if i in by_id]
-            found = max((newest[i] for i in ids if i in newest), default=None)
+            found = max(filter(None, map(newest_of, ids)), default=None)
         return found[1] if found else None
 
     return updated

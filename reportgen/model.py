@@ -14,10 +14,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
+from typing import Iterable
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 """Ids: lowercase letters, digits and single hyphens; safe in paths and HTML ids."""
+
+
+def date_key(iso: str) -> tuple[int, int, int]:
+    """An ISO date as precise as known ("2024", "2024-02", "2024-02-26"), for sorting."""
+    parts = [int(p) for p in iso.split("-")] + [0, 0]
+    return parts[0], parts[1], parts[2]
+
+
+def newest_date(dates: Iterable[str]) -> str | None:
+    """The latest of some ISO dates (as precise as known), or None when there are none."""
+    return max(dates, key=lambda d: (date_key(d), d), default=None)
 
 
 @dataclass(frozen=True)
@@ -216,6 +229,10 @@ class Fact:
     note_en: str | None = None
 
 
+fact_id = attrgetter("id")
+"""A fact's id (``map(fact_id, facts)`` is quicker than a generator at national scale)."""
+
+
 @dataclass
 class MarkdownPage:
     """A prose page from ``content/pages/<slug>.md``, with its English translation from
@@ -265,6 +282,23 @@ class Content:
             for member in dict.fromkeys(area.includes):
                 index.setdefault(member, []).append(area)
         return index
+
+    @cached_property
+    def fact_by_id(self) -> dict[str, "Fact"]:
+        return {fact.id: fact for fact in self.facts}
+
+    @cached_property
+    def newest_cited(self) -> str | None:
+        """The newest date of a source that a figure cites (as precise as known)."""
+        return newest_date({c.source.date for fact in self.facts for c in fact.citations})
+
+    @cached_property
+    def disagreeing(self) -> dict[str, list["Fact"]]:
+        """For each fact whose sources disagree with another's: the facts it disagrees
+        with (see :mod:`reportgen.crosscheck`; loading works it out along the way)."""
+        from .crosscheck import disagreement_map, find_disagreements
+
+        return disagreement_map(find_disagreements(self.facts)[0])
 
     def province_of(self, region: Region) -> Region:
         """The province a region lies in (itself for a province, the country or a

@@ -18,7 +18,7 @@ from typing import Callable
 
 from .charts import Chart, program_chart, program_chart_facts, region_charts
 from .i18n import PRIMARY, localized, prefix, split_path, translator
-from .model import Content, Fact, MarkdownPage, Program, Region, Source
+from .model import Content, Fact, MarkdownPage, Program, Region, Source, fact_id
 from .search import SEARCH_PAGE, SearchShards
 
 NOT_FOUND_PAGE = "404.html"
@@ -93,7 +93,7 @@ class Page:
         of those it shows beyond them (``depends_on``, a chart), and a program's national
         page's count of figures per province."""
         parts = [f"{province.id} {count}" for province, count, _ in self.extra.get("parts", ())]
-        return "\n\n".join(["\n".join(f.id for f in self.members), "\n".join(self.depends_on),
+        return "\n\n".join(["\n".join(map(fact_id, self.members)), "\n".join(self.depends_on),
                              "\n".join(parts)])
 
     @property

@@ -50,7 +50,6 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from .charts import Chart, format_source_date
-from .crosscheck import disagreement_map
 from .errors import BuildError
 from .model import Citation, Content, Fact, Program, Region, Source
 from .pages import Page, plan_pages
@@ -480,7 +479,7 @@ def report_html(content: Content, templates_dir: Path, vega: VegaRenderer,
         "toc": table_of_contents(regions, programs, content),
         "references": bibliography.references,
         "markers_for": bibliography.markers,
-        "disagreeing": disagreement_map(content.facts),
+        "disagreeing": content.disagreeing,
         "compact": compact,
         "compact_limit": LARGE_REPORT,
         "nbsp": no_break,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,6 +78,22 @@ class VegaRenderer:
         tmp.replace(path)
         return text
 
+    def start_runtime(self) -> None:
+        """Start vl-convert's runtime (about two thirds of a second) in a thread of its
+        own, while this process goes on with other work: vl-convert lets go of Python
+        while it works.  From now on this process may not fork (:func:`runtime_started`)."""
+        global _RUNTIME_STARTED
+        if _RUNTIME_STARTED:
+            return
+        _RUNTIME_STARTED = True
+        # Not a daemon: a process that ends meanwhile waits for it rather than leave
+        # vl-convert in the middle of a call.
+        threading.Thread(target=self._warm_up, name="reportgen-vl-convert").start()
+
+    def _warm_up(self) -> None:
+        with chart_fonts():
+            self.vlc.vegalite_to_svg(_WARM_UP_SPEC)
+
     def svg(self, spec: dict, locale: str = "id") -> str:
         """The chart as a static SVG image."""
         material = json.dumps([spec, locale], sort_keys=True)
@@ -88,15 +105,34 @@ class VegaRenderer:
         return self._cached("js", "bundle", lambda: self.vlc.javascript_bundle())
 
 
+_WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point",
+                 "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+"""A chart with one point and an axis: its text starts vl-convert's text measuring too."""
+
+
+_FONTS_LOCK = threading.Lock()
+_fonts_users = 0  # threads within chart_fonts()
+_fonts_before: str | None = None  # FONTCONFIG_FILE before the first of them
+
+
 @contextmanager
 def chart_fonts():
-    """Within: fontconfig's configuration for this process is :data:`CHART_FONTS`."""
-    previous = os.environ.get("FONTCONFIG_FILE")
-    os.environ["FONTCONFIG_FILE"] = str(CHART_FONTS)
+    """Within: fontconfig's configuration for this process is :data:`CHART_FONTS`.  The
+    first thread in sets it and the last one out puts back what was there before (the
+    runtime's warm-up and the first chart can overlap)."""
+    global _fonts_users, _fonts_before
+    with _FONTS_LOCK:
+        if not _fonts_users:
+            _fonts_before = os.environ.get("FONTCONFIG_FILE")
+            os.environ["FONTCONFIG_FILE"] = str(CHART_FONTS)
+        _fonts_users += 1
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("FONTCONFIG_FILE", None)
-        else:
-            os.environ["FONTCONFIG_FILE"] = previous
+        with _FONTS_LOCK:
+            _fonts_users -= 1
+            if not _fonts_users:
+                if _fonts_before is None:
+                    os.environ.pop("FONTCONFIG_FILE", None)
+                else:
+                    os.environ["FONTCONFIG_FILE"] = _fonts_before

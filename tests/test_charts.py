@@ -238,6 +238,61 @@ def test_vl_convert_sees_only_the_chart_fonts_and_the_variable_is_restored(monke
     assert len(seen) == 2 and "FONTCONFIG_FILE" not in os.environ
 
 
+def test_overlapping_chart_fonts_restore_the_variable_when_the_last_one_leaves(monkeypatch):
+    """The runtime's warm-up (a thread) and the first chart may be inside at once: the
+    variable stays set until both are out, then is what it was before."""
+    import threading
+
+    from reportgen import vega
+
+    monkeypatch.setenv("FONTCONFIG_FILE", "/etc/the-machines-own.conf")
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_thread():
+        with vega.chart_fonts():
+            inside.set()
+            leave.wait(5)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    assert inside.wait(5)
+    with vega.chart_fonts():
+        assert os.environ["FONTCONFIG_FILE"] == str(vega.CHART_FONTS)
+    assert os.environ["FONTCONFIG_FILE"] == str(vega.CHART_FONTS)  # the other is still in
+    leave.set()
+    thread.join(5)
+    assert os.environ["FONTCONFIG_FILE"] == "/etc/the-machines-own.conf"
+
+
+def test_the_runtime_starts_in_a_thread_and_then_forking_is_refused(monkeypatch, tmp_path,
+                                                                     charts):
+    import multiprocessing
+    import threading
+
+    from reportgen import vega, workers
+
+    monkeypatch.setattr(vega, "_RUNTIME_STARTED", False)
+    started = []
+    renderer = vega.VegaRenderer(tmp_path / "cache")
+    real = renderer.vlc.vegalite_to_svg
+
+    def spy(spec, **kwargs):
+        started.append(threading.current_thread().name)
+        return real(spec, **kwargs)
+
+    monkeypatch.setattr(renderer, "vlc", SimpleNamespace(vegalite_to_svg=spy))
+    assert workers.can_fork() == ("fork" in multiprocessing.get_all_start_methods())
+    renderer.start_runtime()
+    assert vega.runtime_started() and not workers.can_fork()
+    renderer.start_runtime()  # once only
+    svg = renderer.svg(charts["figures"].spec)
+    for thread in threading.enumerate():
+        if thread.name == "reportgen-vl-convert":
+            thread.join(30)
+    assert started.count("reportgen-vl-convert") == 1 and "MainThread" in started
+    assert svg == vega.VegaRenderer(None).svg(charts["figures"].spec)
+
+
 def test_chart_fonts_are_dejavu_only_and_part_of_the_cache_key(monkeypatch, tmp_path):
     from reportgen import vega
 

@@ -113,6 +113,13 @@ def test_template_change_rebuilds_every_page(project):
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert "Unduh semua data:" in (out / "index.html").read_text()
+    # Compiled templates are kept in the cache; the one whose source changed is compiled
+    # again, each time its source changes.
+    assert len(list((cache / "templates").glob("*/__jinja2_*.cache"))) >= 10
+    edit(templates / "base.html", "Unduh semua data:", "Unduh data:")
+    build_site(content, templates, out, cache_dir=cache)
+    assert "Unduh semua data:" not in (out / "index.html").read_text()
+    assert "Unduh data:" in (out / "index.html").read_text()
 
 
 def test_added_disagreeing_fact_updates_the_other_facts_pages(project):

@@ -15,7 +15,7 @@ import pytest
 
 from reportgen.build import SiteFiles, build_site
 from reportgen.errors import BuildError
-from reportgen.meta import newest_date
+from reportgen.model import newest_date
 from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
 from tests.htmlquery import Page
 
