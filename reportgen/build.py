@@ -405,7 +405,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     timings = Timings()
     cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
     workers = workers or os.cpu_count() or 1
-    fact_cache = FactFileCache(cache_dir) if cache_dir else None
+    fact_cache = FactFileCache.shared(cache_dir) if cache_dir else None
 
     # The inputs are read once, before loading, so what the saved state records is what
     # this build was made from even if files change meanwhile.

@@ -45,29 +45,21 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
                               "content folder does not exist",
                               "pass --content DIR, or run reportgen from the project folder")]
     files = find_content_files(content_dir)
-    registries: dict[str, SourceFile | None] = {}
-    registry_bytes = []
-    for path in files["registries"]:
-        shown = display_path(path, base)
-        if not path.exists():
-            problems.append(Problem(shown, 1, 1, "RG006", f"required file {path.name} is missing",
-                                    "a content folder has site, sources, regions, programs and "
-                                    "metrics .yaml files"))
-            registries[path.stem] = None
-            continue
-        registries[path.stem], found = (cache.parsed(path, shown) if cache
-                                        else parse_yaml(path, shown))
-        registry_bytes.append(path.read_bytes())
-        problems.extend(found)
-
+    shown_registries = [display_path(path, base) for path in files["registries"]]
+    registry_files = [(shown, path.read_bytes() if path.exists() else None)
+                      for shown, path in zip(shown_registries, files["registries"])]
+    registry_bytes = [data for _shown, data in registry_files if data is not None]
+    # A process that loads the same content again (serve) keeps the registries' objects
+    # while their files are unchanged, and with them the facts linked to them.
+    held = cache.held_registries(registry_files) if cache else None
+    if held is None:
+        held = _load_registries(files["registries"], shown_registries, cache)
+        if cache:
+            cache.hold_registries(registry_files, held)
+    site, sources, regions, programs, metrics, registry_problems, broken_ids = held
+    problems.extend(registry_problems)
     builder = _ContentBuilder(problems)
-    site = builder.site(registries["site"])
-    sources = builder.registry(registries["sources"], "sources", _make_source)
-    regions = builder.registry(registries["regions"], "regions", _make_region)
-    programs = builder.registry(registries["programs"], "programs", _make_program)
-    metrics = builder.registry(registries["metrics"], "metrics", _make_metric)
-    builder.check_regions(regions)
-    builder.check_metrics(metrics)
+    builder.broken_ids.update(broken_ids)
     context = (sources, regions, programs, metrics)
     checked: list[tuple[list[Fact], list[Problem]] | None] = []
     unchecked: list[tuple[int, Path, str]] = []  # files the cache does not hold
@@ -95,6 +87,8 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         disagreements = found[0]
     pages = builder.pages(files["pages"], base)
 
+    if cache:
+        cache.loaded()
     problems.sort()
     if partial:
         site = site or Site("", "", "", "")
@@ -105,6 +99,32 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     if disagreements is not None:  # found above: not worked out again when asked for
         content.__dict__["disagreeing"] = disagreement_map(disagreements)
     return content, problems
+
+
+def _load_registries(paths: list[Path], shown: list[str], cache: FactFileCache | None) -> tuple:
+    """The registry files read and checked: (site, sources, regions, programs, metrics,
+    the problems found, the ids of records that failed their checks)."""
+    problems: list[Problem] = []
+    registries: dict[str, SourceFile | None] = {}
+    for path, display in zip(paths, shown):
+        if not path.exists():
+            problems.append(Problem(display, 1, 1, "RG006", f"required file {path.name} is "
+                                    "missing", "a content folder has site, sources, regions, "
+                                    "programs and metrics .yaml files"))
+            registries[path.stem] = None
+            continue
+        registries[path.stem], found = (cache.parsed(path, display) if cache
+                                        else parse_yaml(path, display))
+        problems.extend(found)
+    builder = _ContentBuilder(problems)
+    site = builder.site(registries["site"])
+    sources = builder.registry(registries["sources"], "sources", _make_source)
+    regions = builder.registry(registries["regions"], "regions", _make_region)
+    programs = builder.registry(registries["programs"], "programs", _make_program)
+    metrics = builder.registry(registries["metrics"], "metrics", _make_metric)
+    builder.check_regions(regions)
+    builder.check_metrics(metrics)
+    return site, sources, regions, programs, metrics, problems, frozenset(builder.broken_ids)
 
 
 PARALLEL_FROM = 32

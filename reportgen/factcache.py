@@ -8,6 +8,12 @@ linked to the registries' objects again on the way out.
 
 Each fact also gets a fingerprint (a hash of everything it holds), which the build uses
 to see which facts changed since the last build.
+
+A process that loads the same content more than once (``reportgen serve``, after each
+edit) uses one cache object (:meth:`FactFileCache.shared`), which also holds the last
+load's registries and facts in memory: while the registry files are unchanged, their
+objects are used again, and so are the facts of each unchanged fact file, linked to
+them, without reading or linking anything.  Only what the last load used is held.
 """
 
 from __future__ import annotations
@@ -59,11 +65,49 @@ def fingerprint(frozen: tuple) -> str:
 class FactFileCache:
     """Checked fact files by content hash, in ``cache_dir/facts/``."""
 
+    _shared: "FactFileCache | None" = None
+
     def __init__(self, cache_dir: Path):
         self.folder = cache_dir / "facts"
         self.version = _code_version()
         self.fingerprints: dict[str, str] = {}
         self._last_registries: tuple = (None, b"", None)
+        self._registries_held: tuple[str, tuple] | None = None  # (digest, objects)
+        self._held: dict[str, tuple] = {}  # entry -> (facts, prints, problems), last load's
+        self._holding: dict[str, tuple] = {}  # the same, of the load going on
+
+    @classmethod
+    def shared(cls, cache_dir: Path) -> "FactFileCache":
+        """The cache object of *cache_dir* for this process: what one load holds in
+        memory serves the next (the last folder asked for only)."""
+        if cls._shared is None or cls._shared.folder != cache_dir / "facts" \
+                or cls._shared.version != _code_version():
+            cls._shared = cls(cache_dir)
+        return cls._shared
+
+    def held_registries(self, files: list[tuple[str, bytes | None]]) -> tuple | None:
+        """The registries' objects as the last load made them, if *files* (shown path,
+        bytes or None if missing) are what they were made from; the facts held from
+        then are used only with them."""
+        digest = self._files_digest(files)
+        if self._registries_held and self._registries_held[0] == digest:
+            return self._registries_held[1]
+        self._held = {}  # linked to other registries' objects
+        return None
+
+    def hold_registries(self, files: list[tuple[str, bytes | None]], loaded: tuple) -> None:
+        self._registries_held = (self._files_digest(files), loaded)
+
+    def _files_digest(self, files: list[tuple[str, bytes | None]]) -> str:
+        digest = hashlib.sha256(self.version.encode())
+        for shown, data in files:
+            digest.update(shown.encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(data).digest() if data is not None else b"missing")
+        return digest.hexdigest()
+
+    def loaded(self) -> None:
+        """A load is over: hold what it used, and nothing else, for the next."""
+        self._held, self._holding = self._holding, {}
 
     def _key(self, path: Path, shown: str, registry_bytes: list[bytes]) -> str:
         digest = hashlib.sha256(self._registries_digest(registry_bytes))
@@ -107,16 +151,21 @@ class FactFileCache:
             registries: tuple) -> tuple[list[Fact], list[Problem]] | None:
         """The cached (facts, problems) of *path*, or None."""
         entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
-        try:
-            frozen, prints, problems = pickle.loads(entry.read_bytes())
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
-            return None
-        try:
-            facts = [thaw(item, *registries) for item in frozen]
-        except KeyError:  # a registry changed in a way the key did not capture: re-check
-            return None
+        held = self._held.get(entry.name)
+        if held is not None:
+            facts, prints, problems = held
+        else:
+            try:
+                frozen, prints, problems = pickle.loads(entry.read_bytes())
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+                return None
+            try:
+                facts = [thaw(item, *registries) for item in frozen]
+            except KeyError:  # a registry changed in a way the key did not capture: re-check
+                return None
+        self._holding[entry.name] = (facts, prints, problems)
         self.fingerprints.update(zip((f.id for f in facts), prints))
-        return facts, problems
+        return list(facts), list(problems)
 
     def put(self, path: Path, shown: str, registry_bytes: list[bytes], facts: list[Fact],
             problems: list[Problem]) -> None:
@@ -125,3 +174,4 @@ class FactFileCache:
         self.fingerprints.update(zip((f.id for f in facts), prints))
         entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
         self._store(entry, (frozen, prints, problems))
+        self._holding[entry.name] = (list(facts), prints, list(problems))

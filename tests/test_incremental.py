@@ -441,3 +441,32 @@ def test_a_source_whose_first_figure_moves_province_moves_shard(seed_project, mo
     assert b"/sources/bacapesan-2025-04-28/" not in fragments("regions-4")
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
+
+
+def test_a_process_loading_again_reuses_unchanged_files_facts_and_registries(seed_project):
+    """What serve does after an edit: the registries' objects and the facts of unchanged
+    fact files are the last load's; an edited file's facts are new; an edited registry
+    makes everything anew, linked to the new registry objects."""
+    from reportgen.content import load_content
+    from reportgen.factcache import FactFileCache
+
+    content_dir, cache, _site, _clean = seed_project
+    first, _ = load_content(content_dir, cache=FactFileCache.shared(cache))
+    edit(content_dir / "facts" / "parepare.yaml", "value: 7000\n", "value: 7001\n")
+    second, _ = load_content(content_dir, cache=FactFileCache.shared(cache))
+    before = {f.id: f for f in first.facts}
+    for fact in second.facts:
+        same = fact is before[fact.id]
+        assert same == (fact.region.id != "parepare"), fact.id
+    assert second.regions["parepare"] is first.regions["parepare"]
+    assert next(f for f in second.facts if f.region.id == "parepare" and f.value.low == 7001)
+
+    edit(content_dir / "regions.yaml", "name: Kota Parepare", "name: Kota Pare-Pare")
+    third, _ = load_content(content_dir, cache=FactFileCache.shared(cache))
+    assert third.regions["parepare"].name == "Kota Pare-Pare"
+    assert not any(f is before.get(f.id) for f in third.facts)
+    assert all(f.region is third.regions[f.region.id] for f in third.facts)
+    assert all(c.source is third.sources[c.source.id] for f in third.facts for c in f.citations)
+    # A load in a fresh process (a new cache object) gives the same content.
+    fresh, _ = load_content(content_dir, cache=FactFileCache(cache))
+    assert fresh == third
