@@ -17,7 +17,9 @@ import hashlib
 import json
 import posixpath
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -111,6 +113,7 @@ def make_environment(templates_dir: Path, lang: str = PRIMARY,
                              bytecode_cache=compiled_templates(cache_dir) if cache_dir else None,
                              **ENVIRONMENT_OPTIONS)
     env.install_gettext_translations(translations(lang), newstyle=True)
+    env.globals.update(interface_strings(lang))
     markdown = markdown_parser()
     env.filters.update(
         number=lambda number: format_number(number, lang),
@@ -130,6 +133,33 @@ def make_environment(templates_dir: Path, lang: str = PRIMARY,
                        path_for=path_for, home_path=home_path, lang=lang,
                        in_language=lambda other: translations(other).gettext)
     return env
+
+
+def interface_strings(lang: str) -> dict[str, Callable]:
+    """``_``, ``gettext``, ``ngettext`` and ``pgettext`` for templates, as Jinja's
+    new-style gettext makes them: the translation is trusted markup, and the variables
+    are escaped into it (``%``).  Jinja's own take a detour through the template context
+    on every call; these look each string up once.  At national scale, pages ask for
+    interface strings a million times."""
+    catalog = translations(lang)
+    one = lru_cache(maxsize=None)(lambda message: Markup(catalog.gettext(message)))
+    bare = lru_cache(maxsize=None)(lambda message: one(message) % {})  # no variables
+    plural = lru_cache(maxsize=None)(lambda s, p, n: Markup(catalog.ngettext(s, p, n)))
+    in_context = lru_cache(maxsize=None)(
+        lambda context, message: Markup(catalog.pgettext(context, message)))
+
+    def gettext(message: str, /, **variables) -> Markup:
+        return one(message) % variables if variables else bare(message)
+
+    def ngettext(singular: str, plural_form: str, count: int, /, **variables) -> Markup:
+        variables.setdefault("num", count)
+        return plural(singular, plural_form, count) % variables
+
+    def pgettext(context: str, message: str, /, **variables) -> Markup:
+        variables.setdefault("context", context)
+        return in_context(context, message) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext}
 
 
 def compiled_templates(cache_dir: Path) -> jinja2.FileSystemBytecodeCache:
