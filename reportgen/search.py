@@ -44,6 +44,7 @@ import hashlib
 import json
 import os
 import re
+from functools import lru_cache
 import shutil
 import subprocess
 import tempfile
@@ -131,21 +132,24 @@ def pagefind_executable() -> Path:
 
 
 _BODY = re.compile(r"<(main)\b[^>]*\sdata-pagefind-body\b[^>]*>")
-_IGNORED = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\sdata-pagefind-ignore\b[^>]*>")
+_IGNORE = "data-pagefind-ignore"
+_TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\b")
+_AFTER_NAME = frozenset(" \t\n\r\f=>/")  # what may follow an attribute's name in a tag
 _KEPT_IN_IGNORED = ("data-pagefind-meta", "data-pagefind-filter", "data-pagefind-sort")
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
                    "meta", "source", "track", "wbr"})
 
 
-def _element_end(html: str, start: re.Match) -> int:
-    """Where the element whose start tag *start* matched ends (after its end tag).  The
-    pages are reportgen's own: every element is closed, and text and attribute values
-    are escaped, so counting the element's own start and end tags is enough."""
-    name = start[1].lower()
+def _element_end(html: str, name: str, after_start_tag: int) -> int:
+    """Where the element called *name* whose start tag ends at *after_start_tag* ends
+    (after its end tag).  The pages are reportgen's own: every element is closed, and
+    text and attribute values are escaped, so counting the element's own start and end
+    tags is enough."""
+    name = name.lower()
     if name in _VOID:
-        return start.end()
-    tags = re.compile(rf"<(/?){name}\b[^>]*>", re.IGNORECASE)
-    depth, position = 1, start.end()
+        return after_start_tag
+    tags = _tags_named(name)
+    depth, position = 1, after_start_tag
     while depth:
         tag = tags.search(html, position)
         if tag is None:
@@ -153,6 +157,32 @@ def _element_end(html: str, start: re.Match) -> int:
         depth += -1 if tag[1] else 1
         position = tag.end()
     return position
+
+
+def _ignored_elements(html: str):
+    """(where its start tag starts, its name, where the start tag ends) of each element
+    whose start tag has the attribute ``data-pagefind-ignore``, in order.  Found by the
+    attribute's name, then the tag around it: quicker than a pattern tried at every tag
+    of a page with thousands of them."""
+    position = 0
+    while (found := html.find(_IGNORE, position)) >= 0:
+        position = found + len(_IGNORE)
+        if found == 0 or not html[found - 1].isspace() or html[position:position + 1] \
+                not in _AFTER_NAME:
+            continue  # not the attribute itself: text, a value, a longer name
+        start = html.rfind("<", 0, found)
+        end = html.find(">", position)
+        if start < 0 or end < 0 or html.find(">", start, found) >= 0:
+            continue  # not inside a tag
+        name = _TAG_NAME.match(html, start)
+        if name is not None:
+            yield start, name[1], end + 1
+
+
+@lru_cache(maxsize=None)
+def _tags_named(name: str) -> re.Pattern:
+    """The start and end tags of elements called *name*."""
+    return re.compile(rf"<(/?){name}\b[^>]*>", re.IGNORECASE)
 
 
 def search_copy(html: str) -> str | None:
@@ -164,15 +194,15 @@ def search_copy(html: str) -> str | None:
     if body is None:
         return None
     root = re.search(r"<html\b[^>]*>", html)
-    main = html[body.start():_element_end(html, body)]
+    main = html[body.start():_element_end(html, body[1], body.end())]
     kept, position = [], 0
-    for ignored in _IGNORED.finditer(main):
-        if ignored.start() < position:
+    for start, name, after in _ignored_elements(main):
+        if start < position:
             continue  # inside an element already left out
-        end = _element_end(main, ignored)
-        if any(marker in main[ignored.start() + 1:end] for marker in _KEPT_IN_IGNORED):
+        end = _element_end(main, name, after)
+        if any(marker in main[start + 1:end] for marker in _KEPT_IN_IGNORED):
             continue
-        kept.append(main[position:ignored.start()])
+        kept.append(main[position:start])
         position = end
     kept.append(main[position:])
     return ("<!DOCTYPE html>\n" + (root[0] if root else "<html>")

@@ -47,6 +47,22 @@ def test_a_search_copy_keeps_the_indexed_main_without_what_pagefind_ignores():
     assert 'data-pagefind-meta="image:b.png">own tag</span>' in body
 
 
+def test_only_the_attribute_itself_leaves_an_element_out():
+    """The words data-pagefind-ignore in text, in an attribute's value or as part of a
+    longer attribute name leave nothing out; the attribute anywhere in a tag does."""
+    page = ('<html lang="id"><body><main data-pagefind-body>'
+            '<p>about data-pagefind-ignore in text</p>'
+            '<p title="see data-pagefind-ignore">titled</p>'
+            '<p data-pagefind-ignored="x">longer name</p>'
+            '<p\ndata-pagefind-ignore class="a">gone 1</p>'
+            '<td class="n" data-pagefind-ignore><span>gone 2</span></td>'
+            '<p>end</p></main></body></html>')
+    body = search_copy(page)
+    for kept in ("about data-pagefind-ignore in text", "titled", "longer name", "end"):
+        assert kept in body
+    assert "gone" not in body
+
+
 def test_a_page_without_an_indexed_body_has_no_search_copy():
     assert search_copy("<html lang='id'><body><main id='main'>x</main></body></html>") is None
 
