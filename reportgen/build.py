@@ -273,14 +273,18 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
     chart_seconds, copies = 0.0, {}
-    for done, (outputs, seconds, copy) in enumerate(rendered, 1):
-        chart_seconds += seconds
-        for path, data in outputs:
-            files.add(path, data)
-        if copy is not None:
-            copies[outputs[-1][0]] = copy
-        if progress:
-            progress("render", done, len(indexes))
+    try:
+        for done, (outputs, seconds, copy) in enumerate(rendered, 1):
+            chart_seconds += seconds
+            for path, data in outputs:
+                files.add(path, data)
+            if copy is not None:
+                copies[outputs[-1][0]] = copy
+            if progress:
+                progress("render", done, len(indexes))
+    finally:
+        if job.vega is not None:  # (when every chart was in the cache, it may be starting)
+            job.vega.runtime_ready()
     return chart_seconds, copies
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from .factcache import _code_version
+from .factcache import code_version
 from .loader import REGISTRY_FILES
 
 STATE_FORMAT = 4
@@ -34,7 +34,7 @@ index, the PDF): another version of any of them means a full build, so that no k
 file is what the old version made."""
 
 
-def _library_versions() -> str:
+def library_versions() -> str:
     found = []
     for name in OUTPUT_LIBRARIES:
         try:
@@ -48,7 +48,7 @@ def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
     """A hash of everything a page depends on except the fact files: reportgen's code,
     the libraries of :data:`OUTPUT_LIBRARIES`, the registries, prose pages and templates."""
     digest = hashlib.sha256(
-        f"{STATE_FORMAT} {_code_version()} {_library_versions()} pdf={pdf}".encode())
+        f"{STATE_FORMAT} {code_version()} {library_versions()} pdf={pdf}".encode())
     paths = [content_dir / f"{name}.yaml" for name in REGISTRY_FILES]
     paths += sorted((content_dir / "pages").glob("*.md"))
     paths += sorted(p for p in templates_dir.rglob("*") if p.is_file())

@@ -57,7 +57,8 @@ def run() -> None:
     """The command line as a program (``reportgen``, ``python -m reportgen``).  When the
     command is over, the process ends at once, without freeing its objects one by one:
     at national scale that took more than a second after every build.  Output is flushed
-    first; every file, worker process and temporary folder has been closed by then."""
+    first; every file, worker process and temporary folder has been closed by then (a
+    worker process still running is stopped, as Python's own clean-up would)."""
     try:
         main()
         code = 0
@@ -68,6 +69,9 @@ def run() -> None:
             code = 1
     sys.stdout.flush()
     sys.stderr.flush()
+    if "multiprocessing" in sys.modules:  # what its clean-up at exit would stop
+        for child in sys.modules["multiprocessing"].active_children():
+            child.terminate()
     os._exit(code or 0)
 
 
@@ -212,6 +216,10 @@ def serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port
         except (ReportgenError, OSError) as exc:
             click.echo(f"Search index not updated ({exc}); the next build makes it again.",
                        err=True)
+        except Exception as exc:  # noqa: BLE001 - a bug: said, and serve goes on watching
+            click.echo(f"Search index not updated (internal error: {type(exc).__name__}: "
+                       f"{exc}; this is a bug in reportgen, please report it); the next "
+                       "build makes it again.", err=True)
         return False
 
     try:

@@ -30,7 +30,7 @@ FORMAT = "reportgen-facts-2"
 """Bump when the stored shape or the checks change, so old entries are not used."""
 
 
-def _code_version() -> str:
+def code_version() -> str:
     """A hash of reportgen's own source and message catalogs: any change invalidates the cache."""
     digest = hashlib.sha256(FORMAT.encode())
     package = Path(__file__).parent
@@ -69,7 +69,7 @@ class FactFileCache:
 
     def __init__(self, cache_dir: Path):
         self.folder = cache_dir / "facts"
-        self.version = _code_version()
+        self.version = code_version()
         self.fingerprints: dict[str, str] = {}
         self._last_registries: tuple = (None, b"", None)
         self._registries_held: tuple[str, tuple] | None = None  # (digest, objects)
@@ -81,7 +81,7 @@ class FactFileCache:
         """The cache object of *cache_dir* for this process: what one load holds in
         memory serves the next (the last folder asked for only)."""
         if cls._shared is None or cls._shared.folder != cache_dir / "facts" \
-                or cls._shared.version != _code_version():
+                or cls._shared.version != code_version():
             cls._shared = cls(cache_dir)
         return cls._shared
 
@@ -89,6 +89,7 @@ class FactFileCache:
         """The registries' objects as the last load made them, if *files* (shown path,
         bytes or None if missing) are what they were made from; the facts held from
         then are used only with them."""
+        self._holding = {}  # a load begins (one that failed may have left some)
         digest = self._files_digest(files)
         if self._registries_held and self._registries_held[0] == digest:
             return self._registries_held[1]

@@ -109,9 +109,9 @@ def make_environment(templates_dir: Path, lang: str = PRIMARY,
     *cache_dir*, compiled templates are kept there (:func:`compiled_templates`)."""
     if not (templates_dir / "base.html").is_file():
         raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
+    compiled = compiled_templates(cache_dir, lang) if cache_dir else None
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)),
-                             bytecode_cache=compiled_templates(cache_dir) if cache_dir else None,
-                             **ENVIRONMENT_OPTIONS)
+                             bytecode_cache=compiled, **ENVIRONMENT_OPTIONS)
     env.install_gettext_translations(translations(lang), newstyle=True)
     env.globals.update(interface_strings(lang))
     markdown = markdown_parser()
@@ -162,14 +162,20 @@ def interface_strings(lang: str) -> dict[str, Callable]:
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext}
 
 
-def compiled_templates(cache_dir: Path) -> jinja2.FileSystemBytecodeCache:
+def compiled_templates(cache_dir: Path, lang: str) -> jinja2.FileSystemBytecodeCache:
     """Jinja's cache of compiled templates, in *cache_dir*: compiling them all takes a
     quarter of a second, the most of a small rebuild's rendering.  Jinja checks each
-    template's source against its entry; what else the code depends on (Jinja's
-    version, the options above) names the folder."""
+    template's source against its entry; what else compiled code depends on names the
+    folder: the language and reportgen's own code (Jinja works out a filter given a
+    constant when it compiles, so ``{{ 1234.5|number }}`` is compiled per language and
+    per version of the filter), the libraries' versions and the options above."""
+    from .buildstate import library_versions
+    from .factcache import code_version
+
     options = repr(sorted((k, getattr(v, "__name__", v)) for k, v in ENVIRONMENT_OPTIONS.items()))
-    key = hashlib.sha256(f"jinja {jinja2.__version__} {options} newstyle".encode()).hexdigest()
-    folder = cache_dir / "templates" / key[:16]
+    key = hashlib.sha256(f"{lang} {code_version()} {library_versions()} {options} "
+                         "newstyle gettext".encode()).hexdigest()
+    folder = cache_dir / "templates" / key[:24]
     folder.mkdir(parents=True, exist_ok=True)
     return jinja2.FileSystemBytecodeCache(str(folder))
 

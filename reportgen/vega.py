@@ -53,6 +53,7 @@ class VegaRenderer:
 
         self.vlc = vl_convert
         self.cache_dir = cache_dir
+        self._starting: threading.Thread | None = None  # the runtime's warm-up
         # What the output depends on besides the spec: the versions and the chart fonts.
         self.version = "vl-convert {} vega {} vega-embed {} fonts {}".format(
             getattr(vl_convert, "__version__", "?"), vl_convert.get_vega_version(),
@@ -81,14 +82,22 @@ class VegaRenderer:
     def start_runtime(self) -> None:
         """Start vl-convert's runtime (about two thirds of a second) in a thread of its
         own, while this process goes on with other work: vl-convert lets go of Python
-        while it works.  From now on this process may not fork (:func:`runtime_started`)."""
+        while it works.  From now on this process may not fork (:func:`runtime_started`).
+        :meth:`runtime_ready` waits for it."""
         global _RUNTIME_STARTED
         if _RUNTIME_STARTED:
             return
         _RUNTIME_STARTED = True
-        # Not a daemon: a process that ends meanwhile waits for it rather than leave
-        # vl-convert in the middle of a call.
-        threading.Thread(target=self._warm_up, name="reportgen-vl-convert").start()
+        self._starting = threading.Thread(target=self._warm_up, name="reportgen-vl-convert")
+        self._starting.start()
+
+    def runtime_ready(self) -> None:
+        """Wait until the runtime started by :meth:`start_runtime` is up.  Called before
+        anything that reads the environment (which the warm-up changes meanwhile: see
+        :func:`chart_fonts`) or starts a process."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
 
     def _warm_up(self) -> None:
         with chart_fonts():

@@ -282,13 +282,14 @@ def test_the_runtime_starts_in_a_thread_and_then_forking_is_refused(monkeypatch,
 
     monkeypatch.setattr(renderer, "vlc", SimpleNamespace(vegalite_to_svg=spy))
     assert workers.can_fork() == ("fork" in multiprocessing.get_all_start_methods())
+    monkeypatch.delenv("FONTCONFIG_FILE", raising=False)
     renderer.start_runtime()
     assert vega.runtime_started() and not workers.can_fork()
     renderer.start_runtime()  # once only
     svg = renderer.svg(charts["figures"].spec)
-    for thread in threading.enumerate():
-        if thread.name == "reportgen-vl-convert":
-            thread.join(30)
+    renderer.runtime_ready()
+    assert not any(t.name == "reportgen-vl-convert" for t in threading.enumerate())
+    assert "FONTCONFIG_FILE" not in os.environ
     assert started.count("reportgen-vl-convert") == 1 and "MainThread" in started
     assert svg == vega.VegaRenderer(None).svg(charts["figures"].spec)
 

@@ -470,3 +470,19 @@ def test_a_process_loading_again_reuses_unchanged_files_facts_and_registries(see
     # A load in a fresh process (a new cache object) gives the same content.
     fresh, _ = load_content(content_dir, cache=FactFileCache(cache))
     assert fresh == third
+
+
+def test_compiled_templates_are_kept_per_language(tmp_path):
+    """Jinja works out a filter given a constant when it compiles: a template compiled
+    for one language must not serve the other."""
+    from reportgen.render import make_environment
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "base.html").write_text("{{ 1234.5|number }} {{ 'people'|unit }}\n")
+    cache = tmp_path / "cache"
+    for _ in range(2):  # compiled, then from the cache
+        made = {lang: make_environment(templates, lang, cache).get_template("base.html").render()
+                for lang in ("id", "en")}
+        assert made == {"id": "1.234,5 orang\n", "en": "1,234.5 people\n"}
+    assert len(list((cache / "templates").iterdir())) == 2
