@@ -92,6 +92,26 @@ def test_a_failing_pagefind_run_is_reported_with_what_it_said(tmp_path):
     assert process.returncode == 1 and process.messages.closed
 
 
+def test_pagefind_runs_with_one_thread_and_none_of_our_pagefind_settings(tmp_path,
+                                                                         monkeypatch):
+    """Runs go side by side, one per core: each with one thread of its own; and no
+    PAGEFIND_ variable of the caller's changes what it indexes."""
+    import subprocess
+
+    seen = {}
+
+    class Recorded:
+        def __init__(self, command, **kwargs):
+            seen.update(kwargs["env"])
+
+    monkeypatch.setenv("PAGEFIND_SITE", "/elsewhere")
+    monkeypatch.setenv("RAYON_NUM_THREADS", "8")
+    monkeypatch.setattr(subprocess, "Popen", Recorded)
+    search._start_pagefind(tmp_path, tmp_path / "out").messages.close()
+    assert seen["RAYON_NUM_THREADS"] == "1"
+    assert not any(name.startswith("PAGEFIND_") for name in seen)
+
+
 # --- shards of the index ---------------------------------------------------------------------
 
 def test_pages_go_in_the_shard_of_their_province(monkeypatch):
