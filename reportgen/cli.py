@@ -67,8 +67,11 @@ def run() -> None:
         if code is not None and not isinstance(code, int):
             print(code, file=sys.stderr)
             code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (`| head`), a closed stream
+            code = code or 1
     if "multiprocessing" in sys.modules:  # what its clean-up at exit would stop
         for child in sys.modules["multiprocessing"].active_children():
             child.terminate()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
 from tests.golden import site_files
 
@@ -115,3 +117,17 @@ def test_python_dash_m_runs_the_cli():
                              str(MINIMAL)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "OK: 3 facts" in result.stdout
+
+
+@pytest.mark.parametrize("args, code, said", [
+    (["--version"], 0, "version"),
+    (["build", "--no-such-option"], 2, "No such option"),
+    (["check", "--content", "no-such-folder"], 1, "RG006"),
+])
+def test_the_program_ends_with_the_commands_exit_code_and_all_its_output(args, code, said):
+    """The process ends at once when the command is over (cli.run): with the command's
+    exit code, and nothing it printed lost."""
+    result = subprocess.run([sys.executable, "-m", "reportgen", *args], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == code, result.stderr
+    assert said in result.stdout + result.stderr
