@@ -258,15 +258,17 @@ class _RenderJob:
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
-                 progress: Progress | None) -> tuple[float, dict[str, str]]:
+                 progress: Progress | None, one_shot: bool = False
+                 ) -> tuple[float, dict[str, str]]:
     """Render the chosen pages into *files*; returns the seconds spent on charts and the
     digests of the pages' search copies (page path -> digest).  Many
     pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
     inherit the loaded content; nothing in this process has started vl-convert yet, so
-    no runtime is forked.  A few are rendered here, and vl-convert's runtime starts in a
-    thread while the first page's charts are planned."""
+    no runtime is forked.  A few are rendered here; in a *one_shot* process (one that
+    ends after this build, so that it may no longer fork does not matter), vl-convert's
+    runtime starts in a thread while the first page's charts are planned."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
-        if any(job.pages[i].chart_maker for i in indexes):
+        if one_shot and any(job.pages[i].chart_maker for i in indexes):
             job.setup()
             job.vega.start_runtime()  # meanwhile, the first page's charts are made here
         rendered = map(job.render, indexes)
@@ -397,9 +399,12 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                cache_dir: Path | None = None, use_cache: bool = True, pdf: bool = False,
                workers: int | None = None, progress: Progress | None = None,
-               search_later: bool = False) -> BuildResult:
+               search_later: bool = False, one_shot: bool = False) -> BuildResult:
     """Build the site (and, with *pdf*, ``report.pdf`` in it); raises ContentError or
-    BuildError and then leaves the previous site as it was.
+    BuildError and then leaves the previous site as it was.  *one_shot*: the process ends
+    after this build (the ``build`` command), which lets it start vl-convert early (see
+    :func:`render_pages`); a process that goes on (``serve``) starts it only when a chart
+    needs it, so that it can still fork workers for a large rebuild until then.
 
     With *search_later* (``reportgen serve``), an incremental rebuild keeps the previous
     search index instead of waiting for Pagefind to index every page again (most of the
@@ -468,7 +473,8 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         job = _RenderJob(content, pages, templates_dir, cache_dir, copies)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
-            chart_seconds, search_copies = render_pages(job, indexes, files, workers, progress)
+            chart_seconds, search_copies = render_pages(job, indexes, files, workers, progress,
+                                                        one_shot)
         timings["charts (within render)"] = chart_seconds
         result.rendered = len(indexes)
         result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))

@@ -120,13 +120,13 @@ def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
           pdf: bool, jobs: int | None, quiet: bool, verbose: bool) -> None:
     """Check the content and build the site (incrementally when a previous build exists)."""
     if not _build_and_report(content_dir, templates_dir, out_dir, not no_cache, pdf, jobs,
-                             quiet, verbose):
+                             quiet, verbose, one_shot=True):
         sys.exit(1)
 
 
 def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use_cache: bool,
                       pdf: bool, jobs: int | None, quiet: bool, verbose: bool,
-                      search_later: bool = False) -> bool:
+                      search_later: bool = False, one_shot: bool = False) -> bool:
     """Build once and print the outcome; False when the build failed."""
     progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
@@ -135,7 +135,7 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         started = time.perf_counter()
         result = build_site(content_dir, templates_dir, out_dir, use_cache=use_cache,
                             pdf=pdf, workers=jobs, progress=progress,
-                            search_later=search_later)
+                            search_later=search_later, one_shot=one_shot)
     except ContentError as exc:
         progress.close()
         _print_problems(exc.problems)

@@ -486,3 +486,36 @@ def test_compiled_templates_are_kept_per_language(tmp_path):
                 for lang in ("id", "en")}
         assert made == {"id": "1.234,5 orang\n", "en": "1,234.5 people\n"}
     assert len(list((cache / "templates").iterdir())) == 2
+
+
+def test_only_a_one_shot_build_starts_vl_convert_when_no_chart_needs_it(project):
+    """A process that goes on after a build (serve) must still be able to fork workers for
+    a large rebuild: it starts vl-convert only when a chart is not in the cache.  The
+    `build` command (one_shot) starts it early, in a thread, whatever comes."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    build_site(content, templates, out, cache_dir=cache)  # every chart is in the cache now
+    script = ("import sys; from pathlib import Path; from reportgen.build import build_site;"
+              "from reportgen.vega import runtime_started;"
+              f"r = build_site(Path({str(content)!r}), Path({str(templates)!r}),"
+              f" Path({str(out)!r}), cache_dir=Path({str(cache)!r}),"
+              " one_shot=sys.argv[1] == 'yes');"
+              "print(r.mode, r.rendered, runtime_started())")
+    said = []
+    for one_shot, note in (("no", "Dilaporkan oleh tiga sumber."),
+                           ("yes", "Dilaporkan oleh empat sumber.")):
+        text = (content / FACTS).read_text(encoding="utf-8")  # a note: no chart shows it
+        start = text.index("note: Dilaporkan oleh")
+        end = text.index("\n", start)
+        (content / FACTS).write_text(text[:start] + f"note: {note}" + text[end:], encoding="utf-8")
+        done = subprocess.run([sys.executable, "-c", script, one_shot], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        said.append(done.stdout.split())
+    assert said[0][0] == "incremental" and int(said[0][1]) > 0 and said[0][2] == "False"
+    assert said[1][0] == "incremental" and said[1][2] == "True"
