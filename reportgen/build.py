@@ -45,7 +45,7 @@ from .search import (
     BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, SearchShards,
     bundle_of, index_documents, prune_trees, search_copy,
 )
-from .vega import VegaRenderer, default_cache_dir
+from .vega import ChartWorker, VegaRenderer, default_cache_dir
 from .workers import can_fork, forked_map
 
 BUNDLE_PATH = "static/vendor/vega-bundle.js"
@@ -227,6 +227,7 @@ class _RenderJob:
     templates_dir: Path
     cache_dir: Path | None
     copies: SearchCopies | None = None  # where the pages' search copies go
+    worker: ChartWorker | None = None  # where vl-convert runs for pages rendered here
     envs: dict = field(default_factory=dict)  # language -> Jinja environment
     vega: VegaRenderer | None = None
 
@@ -268,9 +269,12 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     ends after this build, so that it may no longer fork does not matter), vl-convert's
     runtime starts in a thread while the first page's charts are planned."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
-        if one_shot and any(job.pages[i].chart_maker for i in indexes):
+        if any(job.pages[i].chart_maker for i in indexes):
             job.setup()
-            job.vega.start_runtime()  # meanwhile, the first page's charts are made here
+            if job.worker is not None:
+                job.vega.worker = job.worker  # vl-convert runs there (serve)
+            elif one_shot:
+                job.vega.start_runtime()  # meanwhile, the first page's charts are made here
         rendered = map(job.render, indexes)
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
@@ -399,12 +403,15 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                cache_dir: Path | None = None, use_cache: bool = True, pdf: bool = False,
                workers: int | None = None, progress: Progress | None = None,
-               search_later: bool = False, one_shot: bool = False) -> BuildResult:
+               search_later: bool = False, one_shot: bool = False,
+               charts: ChartWorker | None = None) -> BuildResult:
     """Build the site (and, with *pdf*, ``report.pdf`` in it); raises ContentError or
     BuildError and then leaves the previous site as it was.  *one_shot*: the process ends
     after this build (the ``build`` command), which lets it start vl-convert early (see
     :func:`render_pages`); a process that goes on (``serve``) starts it only when a chart
-    needs it, so that it can still fork workers for a large rebuild until then.
+    needs it, so that it can still fork workers for a large rebuild until then; with
+    *charts* (a :class:`~reportgen.vega.ChartWorker`), pages rendered in this process have
+    their charts made there, and this process never runs vl-convert itself.
 
     With *search_later* (``reportgen serve``), an incremental rebuild keeps the previous
     search index instead of waiting for Pagefind to index every page again (most of the
@@ -470,7 +477,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                      _search_work(out_dir), trees, parallel=workers) as indexing:
         if report:
             report.start()
-        job = _RenderJob(content, pages, templates_dir, cache_dir, copies)
+        job = _RenderJob(content, pages, templates_dir, cache_dir, copies, charts)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
             chart_seconds, search_copies = render_pages(job, indexes, files, workers, progress,
@@ -504,7 +511,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
 
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
-            files.add(BUNDLE_PATH, VegaRenderer(cache_dir).javascript_bundle())
+            files.add(BUNDLE_PATH, VegaRenderer(cache_dir, charts).javascript_bundle())
             # An incremental build takes what did not change from the last one's files.
             def last(path: str) -> str | None:
                 return _read_text(out_dir / path) if mode == "incremental" else None

@@ -126,7 +126,8 @@ def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
 
 def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use_cache: bool,
                       pdf: bool, jobs: int | None, quiet: bool, verbose: bool,
-                      search_later: bool = False, one_shot: bool = False) -> bool:
+                      search_later: bool = False, one_shot: bool = False,
+                      charts=None) -> bool:
     """Build once and print the outcome; False when the build failed."""
     progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
@@ -135,7 +136,7 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         started = time.perf_counter()
         result = build_site(content_dir, templates_dir, out_dir, use_cache=use_cache,
                             pdf=pdf, workers=jobs, progress=progress,
-                            search_later=search_later, one_shot=one_shot)
+                            search_later=search_later, one_shot=one_shot, charts=charts)
     except ContentError as exc:
         progress.close()
         _print_problems(exc.problems)
@@ -198,16 +199,35 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
               help="Port to listen on (0: any free port).")
 def serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port: int) -> None:
     """Serve the site locally; rebuild and reload open pages when content or templates change."""
+    from .workers import can_fork
+
+    # vl-convert runs in a process of its own, started now: this one goes on from build
+    # to build and must stay able to fork page workers (see reportgen.vega.ChartWorker).
+    charts = None
+    if can_fork():
+        from .vega import ChartWorker
+
+        charts = ChartWorker()
+    try:
+        _serve(content_dir, templates_dir, out_dir, host, port, charts)
+    finally:
+        if charts is not None:
+            charts.close()
+
+
+def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port: int,
+           charts) -> None:
     from .serve import SiteServer
 
-    _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False)
+    _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False,
+                      charts=charts)
 
     def rebuild() -> bool:
         # The changed pages are shown first; the search index, which takes Pagefind most
         # of a national rebuild, is brought up to date right after (refresh below).
         click.echo("Change seen; rebuilding ...", err=True)
         return _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False,
-                                 False, search_later=True)
+                                 False, search_later=True, charts=charts)
 
     def refresh() -> bool:
         from .build import refresh_search

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 from .charts import d3_format_locale
+from .errors import BuildError
 
 
 CHART_FONTS = Path(__file__).with_name("chart-fonts.conf")
@@ -46,13 +48,15 @@ def default_cache_dir() -> Path:
 
 
 class VegaRenderer:
-    """Renders chart SVGs and the JavaScript bundle, through an on-disk cache."""
+    """Renders chart SVGs and the JavaScript bundle, through an on-disk cache; with a
+    *worker* (:class:`ChartWorker`), vl-convert runs in that process, not in this one."""
 
-    def __init__(self, cache_dir: Path | None):
+    def __init__(self, cache_dir: Path | None, worker: "ChartWorker | None" = None):
         import vl_convert  # heavy: imported only when a build needs charts
 
         self.vlc = vl_convert
         self.cache_dir = cache_dir
+        self.worker = worker
         self._starting: threading.Thread | None = None  # the runtime's warm-up
         # What the output depends on besides the spec: the versions and the chart fonts.
         self.version = "vl-convert {} vega {} vega-embed {} fonts {}".format(
@@ -60,19 +64,23 @@ class VegaRenderer:
             vl_convert.get_vega_embed_version(),
             hashlib.sha256(CHART_FONTS.read_bytes()).hexdigest()[:16])
 
-    def _cached(self, kind: str, key_material: str, make) -> str:
+    def _convert(self, name: str, *args, **kwargs) -> str:
+        """``vl_convert.<name>(*args, **kwargs)``, here or in the worker."""
         global _RUNTIME_STARTED
+        if self.worker is not None:
+            return self.worker.convert(name, *args, **kwargs)
+        _RUNTIME_STARTED = True
+        with chart_fonts():
+            return getattr(self.vlc, name)(*args, **kwargs)
+
+    def _cached(self, kind: str, key_material: str, make) -> str:
         if self.cache_dir is None:
-            _RUNTIME_STARTED = True
-            with chart_fonts():
-                return make()
+            return make()
         key = hashlib.sha256(f"{self.version}\n{key_material}".encode()).hexdigest()
         path = self.cache_dir / kind / f"{key[:2]}/{key}"
         if path.is_file():
             return path.read_text(encoding="utf-8")
-        _RUNTIME_STARTED = True
-        with chart_fonts():
-            text = make()
+        text = make()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(text, encoding="utf-8")
@@ -106,12 +114,86 @@ class VegaRenderer:
     def svg(self, spec: dict, locale: str = "id") -> str:
         """The chart as a static SVG image."""
         material = json.dumps([spec, locale], sort_keys=True)
-        return self._cached("svg", material, lambda: self.vlc.vegalite_to_svg(
-            spec, format_locale=d3_format_locale(locale)))
+        return self._cached("svg", material, lambda: self._convert(
+            "vegalite_to_svg", spec, format_locale=d3_format_locale(locale)))
 
     def javascript_bundle(self) -> str:
         """Vega, Vega-Lite and vega-embed in one self-contained script."""
-        return self._cached("js", "bundle", lambda: self.vlc.javascript_bundle())
+        return self._cached("js", "bundle", lambda: self._convert("javascript_bundle"))
+
+
+class ChartWorker:
+    """vl-convert in a process of its own, for a process that goes on from build to
+    build (``reportgen serve``): once vl-convert has run in a process, that process may
+    no longer fork page workers (its runtime runs threads), which a large rebuild needs.
+    Started (forked) before anything here has run vl-convert; the worker keeps its
+    runtime warm between builds.  Calls are one at a time; use as a context manager."""
+
+    def __init__(self):
+        if runtime_started():  # its threads would not be in the worker: it would hang
+            raise RuntimeError("a chart worker must start before vl-convert runs here")
+        context = multiprocessing.get_context("fork")
+        self._connection, theirs = context.Pipe()
+        self._process = context.Process(target=_convert_on_request,
+                                        args=(theirs, self._connection),
+                                        name="reportgen-charts", daemon=True)
+        self._process.start()
+        theirs.close()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "ChartWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def convert(self, name: str, *args, **kwargs) -> str:
+        with self._lock:
+            try:
+                self._connection.send((name, args, kwargs))
+                done, value = self._connection.recv()
+            except (OSError, EOFError):
+                raise BuildError("the chart process has stopped; start reportgen serve "
+                                 "again") from None
+        if not done:
+            raise BuildError(f"vl-convert could not make a chart: {value}")
+        return value
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._connection.send(None)
+            except OSError:
+                pass
+            self._connection.close()
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.terminate()
+
+
+def _convert_on_request(connection, parents_end) -> None:
+    """The chart worker's loop: (name, args, kwargs) in, (True, text) or (False, what
+    went wrong) out, until None or until the other end is gone.  Ctrl-C is for the
+    process that started it, which stops this one."""
+    import signal
+
+    import vl_convert
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parents_end.close()  # (inherited): else the pipe would outlive the parent
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        name, args, kwargs = request
+        try:
+            with chart_fonts():
+                connection.send((True, getattr(vl_convert, name)(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - sent back, raised there as BuildError
+            connection.send((False, f"{type(exc).__name__}: {exc}"))
 
 
 _WARM_UP_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point",

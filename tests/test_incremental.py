@@ -519,3 +519,43 @@ def test_only_a_one_shot_build_starts_vl_convert_when_no_chart_needs_it(project)
         said.append(done.stdout.split())
     assert said[0][0] == "incremental" and int(said[0][1]) > 0 and said[0][2] == "False"
     assert said[1][0] == "incremental" and said[1][2] == "True"
+
+
+def test_with_a_chart_worker_the_process_never_runs_vl_convert_itself(project):
+    """serve's way: charts of pages rendered in place are made in the chart worker, so
+    the process can still fork page workers after any number of rebuilds; the charts are
+    what vl-convert makes here, and its errors come back as build errors."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    root, content, templates = project
+    script = f"""
+import sys
+from pathlib import Path
+from reportgen.build import build_site
+from reportgen.errors import BuildError
+from reportgen.vega import ChartWorker, VegaRenderer, runtime_started
+content, templates, root = Path({str(content)!r}), Path({str(templates)!r}), Path({str(root)!r})
+with ChartWorker() as charts:
+    first = build_site(content, templates, root / "site", cache_dir=root / "cache", charts=charts)
+    facts = content / {FACTS!r}
+    facts.write_text(facts.read_text().replace("value: 1000\\n", "value: 1100\\n"))
+    again = build_site(content, templates, root / "site", cache_dir=root / "cache", charts=charts)
+    try:
+        VegaRenderer(None, charts).svg({{"mark": "no-such-mark"}})
+    except BuildError as exc:
+        print("error:", str(exc).split(":")[0])
+    print(first.charts, again.mode, again.charts, runtime_started())
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    error, counts = done.stdout.splitlines()
+    assert error == "error: vl-convert could not make a chart"
+    charts, mode, rebuilt, started = counts.split()
+    assert int(charts) > 0 and mode == "incremental" and int(rebuilt) > 0 and started == "False"
+    clean = root / "clean"
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(root / "site") == all_files(clean)
