@@ -169,16 +169,19 @@ def main() -> None:
     edit_shards = _shards(out)
     # What `reportgen serve` does after an edit: show the pages, then index for search;
     # twice in one process, as a running serve does: the first edit after it started,
-    # then the next one (with what the process holds from the first).
+    # then the next one (with what the process holds from the first), its charts made
+    # in a chart worker, as serve's are.
     # (with the collector set as the command line sets it for `serve` too)
     serve = (f"import gc, sys, time; from pathlib import Path;"
              f"sys.path.insert(0, {str(ROOT)!r}); from benchmarks.run import edit_one_fact;"
              f"from reportgen.build import build_site, refresh_search;"
+             f"from reportgen.vega import ChartWorker; charts = ChartWorker();"
              f"from reportgen.cli import GC_YOUNGEST; gc.set_threshold(GC_YOUNGEST, 10, 10)\n"
              f"for _ in range(2):\n"
              f"    edit_one_fact(Path({str(content)!r})); t = time.perf_counter()\n"
              f"    r = build_site(Path({str(content)!r}), Path('templates'),"
-             f" Path({str(work / 'site')!r}), search_later=True); assert r.search_pending\n"
+             f" Path({str(work / 'site')!r}), search_later=True, charts=charts)\n"
+             f"    assert r.search_pending\n"
              f"    shown = time.perf_counter() - t\n"
              f"    assert refresh_search(Path({str(work / 'site')!r}))\n"
              f"    print(f'{{shown}} {{time.perf_counter() - t - shown}}')")
