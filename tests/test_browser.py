@@ -146,8 +146,19 @@ def test_on_a_phone_the_live_chart_is_drawn_narrower_not_scaled_down(server, ope
     assert not errors(messages), messages
 
 
-def _results(page) -> list[tuple[str, str]]:
+def _results(page, *expected: str) -> list[tuple[str, str]]:
+    """The result links shown; with *expected* hrefs, once they are all shown (results
+    appear one by one, as each one's data arrives)."""
     page.wait_for_selector(".pagefind-ui__result-link", timeout=20000)
+    if expected:
+        try:
+            page.wait_for_function(
+                """(wanted) => { const shown = [...document.querySelectorAll(
+                     '.pagefind-ui__result-link')].map(a => a.getAttribute('href'));
+                   return wanted.every(w => shown.includes(w)); }""",
+                arg=list(expected), timeout=20000)
+        except Exception:  # noqa: BLE001 - the assertion below shows what was there
+            pass
     return [tuple(r) for r in page.evaluate(
         """() => [...document.querySelectorAll('.pagefind-ui__result-link')]
                  .map(a => [a.getAttribute('href'), a.textContent.trim()])""")]
@@ -207,7 +218,8 @@ def test_search_merges_every_shard_of_the_index(sharded_site, open_page):
         page, messages = open_page(sharded_site + "cari/?q=" + query)
         merge = page.get_attribute("#search", "data-merge")
         assert merge == " ".join(f"../pagefind/regions-{n}/" for n in range(1, 5)), merge
-        hrefs = [href for href, _ in _results(page)]
+        wanted = [expected, "/index.html"] if query == "Merauke" else [expected]
+        hrefs = [href for href, _ in _results(page, *wanted)]
         assert expected in hrefs, (query, hrefs)
         if query == "Merauke":
             assert "/index.html" in hrefs, hrefs  # the overview's headline figure: main
