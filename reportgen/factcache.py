@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import Problem
@@ -30,8 +31,10 @@ FORMAT = "reportgen-facts-2"
 """Bump when the stored shape or the checks change, so old entries are not used."""
 
 
+@lru_cache(maxsize=None)
 def code_version() -> str:
-    """A hash of reportgen's own source and message catalogs: any change invalidates the cache."""
+    """A hash of reportgen's own source and message catalogs: any change invalidates the
+    cache.  Worked out once per process: the code running is the code it imported."""
     digest = hashlib.sha256(FORMAT.encode())
     package = Path(__file__).parent
     for path in sorted(package.glob("*.py")) + sorted(package.glob("locale/*/LC_MESSAGES/*.po")):
@@ -80,8 +83,7 @@ class FactFileCache:
     def shared(cls, cache_dir: Path) -> "FactFileCache":
         """The cache object of *cache_dir* for this process: what one load holds in
         memory serves the next (the last folder asked for only)."""
-        if cls._shared is None or cls._shared.folder != cache_dir / "facts" \
-                or cls._shared.version != code_version():
+        if cls._shared is None or cls._shared.folder != cache_dir / "facts":
             cls._shared = cls(cache_dir)
         return cls._shared
 
