@@ -198,7 +198,12 @@ def _metric_rows():
 def _bars_template(locale: str) -> dict:
     import altair as alt  # heavy: imported only when a chart is made
 
-    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
+    # A bar's label says whose figure it is (a region and a period, on a program's
+    # chart): cut short, "Papua Barat dan Papua Barat Da…" could be either of two
+    # regions, so labels are never truncated (labelLimit 0) and the chart is as wide as
+    # its longest label needs.
+    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"),
+              axis=alt.Axis(labelLimit=0))
     base = alt.Chart(alt.Data(name="facts")).encode(y=y, tooltip=_tooltip(locale, True))
     is_range = "datum.point === null"
     # No value axis: every bar is labelled with its figure, as written in the text (a

@@ -325,3 +325,23 @@ def test_bars_are_labelled_with_their_figures_and_carry_no_value_axis(charts, tm
     trend_svg = VegaRenderer(None).svg(charts["trends"].spec, "id")
     assert any(re.fullmatch(r"[\d.]+", t) and "." in t
                for t in re.findall(r"<text[^>]*>([^<]*)</text>", trend_svg))
+
+
+def test_bar_labels_are_never_cut_short(content, tmp_path):
+    """A program's chart names each bar's region and period; Vega's default limit cut
+    "Papua Barat dan Papua Barat Daya (2024)" to "Papua Barat dan Papua Barat Da…", on
+    the site and in print (where the report's font is wider)."""
+    from reportgen.pdf import print_spec
+    from reportgen.vega import VegaRenderer
+
+    program = content.programs["jkk"]
+    city = next(f for f in content.facts if f.id == "kota-contoh-peserta-2023")
+    long_name = "Kabupaten Kepulauan Siau Tagulandang Biaro dan Sekitarnya"
+    region = replace(content.regions["provinsi-contoh"], name=long_name)
+    far = replace(city, id="provinsi-contoh-peserta-2023", region=region)
+    [chart] = program_chart(program, [city, far])
+    renderer = VegaRenderer(None)
+    for spec in (chart.spec, print_spec(chart.spec)):
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", renderer.svg(spec, "id"))
+        assert f"{long_name} (2023)" in texts
+        assert not any("…" in text for text in texts)
