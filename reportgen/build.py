@@ -26,12 +26,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, load_state,
     page_shows, remove_unlisted, save_state, state_key,
 )
+from .cachetidy import Tidied, tidy_cache
 from .content import load_content
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
@@ -76,6 +77,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     search_pending: bool = False  # the search index is the previous one (search_later)
     search_shards: tuple[int, int] = (0, 0)  # shards of the search index made again, of all
+    tidied: Tidied | None = None  # what tidying the cache removed, if it was due
 
 
 class SiteFiles:
@@ -239,30 +241,45 @@ class _RenderJob:
         if self.vega is None:
             self.vega = VegaRenderer(self.cache_dir)
 
-    def render(self, index: int) -> tuple[list[tuple[str, bytes]], float, str | None]:
-        """One page and its chart images: ([(path, bytes)], seconds spent on charts, the
-        digest of the page's search copy or None if it has nothing to index)."""
+    def render(self, index: int) -> "_Rendered":
+        """One page and its chart images."""
         self.setup()
         page = self.pages[index]
         folder = PurePosixPath(page.out_path).parent
         started = time.perf_counter()
-        outputs, names = [], {}
+        outputs, names, entries = [], {}, []
         for chart in page.charts:
             names[chart.name] = f"chart-{chart.name}.svg"
-            svg = self.vega.svg(chart.spec, page.lang)
+            entry, svg = self.vega.svg_entry(chart.spec, page.lang)
+            entries.append(entry)
             outputs.append((str(folder / names[chart.name]), svg.encode()))
         chart_seconds = time.perf_counter() - started
         html = render_page(self.envs[page.lang], self.content, page, names)
         outputs.append((page.out_path, html.encode("utf-8")))
         copy = search_copy(html) if self.copies and page.kind in SEARCHABLE_KINDS else None
-        return outputs, chart_seconds, (self.copies.put(copy) if copy is not None else None)
+        return _Rendered(outputs, chart_seconds,
+                         self.copies.put(copy) if copy is not None else None, entries)
+
+
+class _Rendered(NamedTuple):
+    """What rendering a page gave."""
+
+    outputs: list[tuple[str, bytes]]  # (path in the site, bytes): its charts, then itself
+    chart_seconds: float
+    search_copy: str | None  # the digest of its search copy; None: nothing to index
+    chart_entries: list[str]  # its charts' entries in the cache (svg/)
+
+
+class _RenderedPages(NamedTuple):
+    chart_seconds: float
+    search_copies: dict[str, str]  # page path -> digest of its search copy
+    chart_entries: dict[str, list[str]]  # page path -> its charts' entries in the cache
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
-                 progress: Progress | None, one_shot: bool = False
-                 ) -> tuple[float, dict[str, str]]:
-    """Render the chosen pages into *files*; returns the seconds spent on charts and the
-    digests of the pages' search copies (page path -> digest).  Many
+                 progress: Progress | None, one_shot: bool = False) -> _RenderedPages:
+    """Render the chosen pages into *files*; returns the seconds spent on charts, the
+    digests of the pages' search copies and their charts' cache entries.  Many
     pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
     inherit the loaded content; nothing in this process has started vl-convert yet, so
     no runtime is forked.  A few are rendered here; in a *one_shot* process (one that
@@ -278,20 +295,23 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
         rendered = map(job.render, indexes)
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
-    chart_seconds, copies = 0.0, {}
+    result = _RenderedPages(0.0, {}, {})
     try:
-        for done, (outputs, seconds, copy) in enumerate(rendered, 1):
-            chart_seconds += seconds
-            for path, data in outputs:
+        for done, page in enumerate(rendered, 1):
+            result = result._replace(chart_seconds=result.chart_seconds + page.chart_seconds)
+            for path, data in page.outputs:
                 files.add(path, data)
-            if copy is not None:
-                copies[outputs[-1][0]] = copy
+            page_path = page.outputs[-1][0]
+            if page.search_copy is not None:
+                result.search_copies[page_path] = page.search_copy
+            if page.chart_entries:
+                result.chart_entries[page_path] = page.chart_entries
             if progress:
                 progress("render", done, len(indexes))
     finally:
         if job.vega is not None:  # (when every chart was in the cache, it may be starting)
             job.vega.runtime_ready()
-    return chart_seconds, copies
+    return result
 
 
 # --- The printed report -------------------------------------------------------------------
@@ -480,9 +500,9 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         job = _RenderJob(content, pages, templates_dir, cache_dir, copies, charts)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
-            chart_seconds, search_copies = render_pages(job, indexes, files, workers, progress,
-                                                        one_shot)
-        timings["charts (within render)"] = chart_seconds
+            rendered = render_pages(job, indexes, files, workers, progress, one_shot)
+        timings["charts (within render)"] = rendered.chart_seconds
+        search_copies, chart_entries = rendered.search_copies, rendered.chart_entries
         result.rendered = len(indexes)
         result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))
 
@@ -492,6 +512,8 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             keep = {path for path in previous.files
                     if path in kept_pages or _belongs_to(path, kept_pages)}
             search_copies.update(_kept_copies(previous, kept_pages, copies, out_dir))
+            chart_entries.update((path, entries) for path, entries in previous.charts.items()
+                                 if path in kept_pages)
         by_shard, bundles, stale = _shards_to_index(
             search_copies, page_shards, previous.search_bundles if previous else {})
         if mode == "incremental":
@@ -548,7 +570,13 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             state.search_copies = dict(sorted(search_copies.items()))
             state.search_shards = {path: page_shards[path] for path in state.search_copies}
             state.search_bundles = dict(sorted(bundles.items()))
+            state.charts = dict(sorted(chart_entries.items()))
             save_state(cache_dir, out_dir, state)
+    if cache_dir:  # (at most once a day: see reportgen.cachetidy)
+        started = time.perf_counter()
+        result.tidied = tidy_cache(cache_dir)
+        if result.tidied is not None:
+            timings["tidy the cache"] = time.perf_counter() - started
     return result
 
 

@@ -3,10 +3,11 @@
 A :class:`BuildState` records, per output folder, a digest of every input other than the
 fact files (templates, registries, prose pages, reportgen's own code, the build options),
 each fact's fingerprint, what each page shows (a digest of the ids of its facts, see
-:func:`page_shows`), which facts disagree, the files
-written with their sizes, the digest of each page's search copy (see
-:class:`reportgen.search.SearchCopies`), the shard of the index each page is in, and what
-each shard's bundle was made from.  It lives in the cache folder, never in the site.
+:func:`page_shows`), which facts disagree, the files written with their sizes, the
+digest of each page's search copy (see :class:`reportgen.search.SearchCopies`), the
+shard of the index each page is in, what each shard's bundle was made from, and the
+cache entries of each page's chart images.  It lives in the cache folder, never in the
+site.
 
 The build uses it only when the digest matches and the output folder still holds every
 recorded file at its recorded size; otherwise it renders everything again.
@@ -130,6 +131,7 @@ class BuildState:
     search_shards: dict[str, str] = field(default_factory=dict)  # page path -> index shard
     # shard -> digest of the copies its bundle in the site was made from
     search_bundles: dict[str, str] = field(default_factory=dict)
+    charts: dict[str, list[str]] = field(default_factory=dict)  # page path -> chart entries
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], shows: dict[str, str],
@@ -155,6 +157,23 @@ def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
         return BuildState(**data)
     except (OSError, ValueError, TypeError):
         return None
+
+
+def referenced_entries(cache_dir: Path) -> dict[str, set[str]]:
+    """The cache entries the saved states refer to, by folder of the cache: the search
+    copies and chart images of the pages of every site built with *cache_dir*.  (The
+    cache tidy keeps them: see :mod:`reportgen.cachetidy`.)"""
+    copies: set[str] = set()
+    charts: set[str] = set()
+    for path in sorted((cache_dir / "builds").glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            copies.update(data.get("search_copies", {}).values())
+            for entries in data.get("charts", {}).values():
+                charts.update(entries)
+        except (OSError, ValueError, AttributeError, TypeError):
+            continue
+    return {"search-copies": copies, "svg": charts}
 
 
 def forget_state(cache_dir: Path | None, out_dir: Path) -> None:

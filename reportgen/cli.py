@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from .cachetidy import UNUSED_DAYS
 from .errors import ContentError, Problem, ReportgenError, current_file
 
 
@@ -181,6 +182,10 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         if result.search_shards[1] and not result.search_pending:
             click.echo(f"  search index: {result.search_shards[0]} of "
                        f"{result.search_shards[1]} shards made again")
+        if result.tidied:
+            files = result.tidied.files
+            click.echo(f"  cache: removed {files} file{'s' if files != 1 else ''} unused "
+                       f"for {UNUSED_DAYS} days ({result.tidied.bytes / 1e6:.1f} MB)")
         total = time.perf_counter() - started
         rate = result.rendered / total if total else 0
         click.echo(f"  {'total':<26} {total:8.3f} s ({rate:.0f} pages/s rendered)")

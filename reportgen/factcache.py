@@ -24,6 +24,7 @@ import pickle
 from functools import lru_cache
 from pathlib import Path
 
+from .cachetidy import mark_used
 from .errors import Problem
 from .model import Citation, Fact
 
@@ -137,6 +138,7 @@ class FactFileCache:
         entry = self.folder / f"yaml-{digest.hexdigest()}.pickle"
         try:
             value, problems = pickle.loads(entry.read_bytes())
+            mark_used(entry)
             return (SourceFile(path, shown, value) if value is not None else None), problems
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
             pass
@@ -162,6 +164,7 @@ class FactFileCache:
                 frozen, prints, problems = pickle.loads(entry.read_bytes())
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
                 return None
+            mark_used(entry)
             try:
                 facts = [thaw(item, *registries) for item in frozen]
             except KeyError:  # a registry changed in a way the key did not capture: re-check

@@ -26,6 +26,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
+from .cachetidy import mark_used
 from .charts import d3_format_locale, format_source_date, source_label
 from .errors import BuildError
 from .i18n import (
@@ -177,6 +178,7 @@ def compiled_templates(cache_dir: Path, lang: str) -> jinja2.FileSystemBytecodeC
                          "newstyle gettext".encode()).hexdigest()
     folder = cache_dir / "templates" / key[:24]
     folder.mkdir(parents=True, exist_ok=True)
+    mark_used(folder)  # (removed whole once unused: see reportgen.cachetidy)
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 

@@ -52,6 +52,7 @@ import time
 from pathlib import Path
 
 from .buildstate import remove_unlisted
+from .cachetidy import mark_used
 from .errors import BuildError
 from .i18n import split_path
 
@@ -227,7 +228,9 @@ class SearchCopies:
         data = copy.encode("utf-8")
         digest = hashlib.sha256(data).hexdigest()
         path = self.path(digest)
-        if not path.is_file():
+        if path.is_file():
+            mark_used(path)
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{digest}.tmp{os.getpid()}")
             tmp.write_bytes(data)

@@ -26,6 +26,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from .cachetidy import mark_used
 from .charts import d3_format_locale
 from .errors import BuildError
 
@@ -73,19 +74,24 @@ class VegaRenderer:
         with chart_fonts():
             return getattr(self.vlc, name)(*args, **kwargs)
 
-    def _cached(self, kind: str, key_material: str, make) -> str:
-        if self.cache_dir is None:
-            return make()
+    def _cached(self, kind: str, key_material: str, make) -> tuple[str, str]:
+        """(the entry's name in the cache folder *kind*, its text): read, or made."""
         key = hashlib.sha256(f"{self.version}\n{key_material}".encode()).hexdigest()
+        if self.cache_dir is None:
+            return key, make()
         path = self.cache_dir / kind / f"{key[:2]}/{key}"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+            mark_used(path)
+            return key, text
+        except FileNotFoundError:
+            pass
         text = make()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-        return text
+        return key, text
 
     def start_runtime(self) -> None:
         """Start vl-convert's runtime (about two thirds of a second) in a thread of its
@@ -113,13 +119,17 @@ class VegaRenderer:
 
     def svg(self, spec: dict, locale: str = "id") -> str:
         """The chart as a static SVG image."""
+        return self.svg_entry(spec, locale)[1]
+
+    def svg_entry(self, spec: dict, locale: str = "id") -> tuple[str, str]:
+        """(the name of the image's entry in the cache's ``svg/``, the image)."""
         material = json.dumps([spec, locale], sort_keys=True)
         return self._cached("svg", material, lambda: self._convert(
             "vegalite_to_svg", spec, format_locale=d3_format_locale(locale)))
 
     def javascript_bundle(self) -> str:
         """Vega, Vega-Lite and vega-embed in one self-contained script."""
-        return self._cached("js", "bundle", lambda: self._convert("javascript_bundle"))
+        return self._cached("js", "bundle", lambda: self._convert("javascript_bundle"))[1]
 
 
 class ChartWorker:
