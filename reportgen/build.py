@@ -18,6 +18,7 @@ in for the old.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -29,14 +30,15 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, NamedTuple
 
 from .buildstate import (
-    BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, load_state,
-    page_shows, remove_unlisted, save_state, state_key,
+    BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, library_versions,
+    load_state, page_shows, remove_unlisted, save_state, state_key,
 )
-from .cachetidy import Tidied, tidy_cache
+from .cachetidy import Tidied, mark_used, tidy_cache
+from .charts import chart_templates, use_chart_templates
 from .content import load_content
 from .errors import BuildError, ContentError, Problem
 from .export import facts_csv, facts_json
-from .factcache import FactFileCache
+from .factcache import FactFileCache, code_version
 from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
 from .model import Content, fact_id
@@ -55,6 +57,8 @@ SEARCH_COPIES = "search-copies"
 """The folder of the cache that holds the pages' search copies."""
 SEARCH_TREES = "search-trees"
 """The folder of the cache that holds, per site, the folders Pagefind is run on."""
+CHART_TEMPLATES = "chart-templates"
+"""The folder of the cache that holds the charts' templates (see :func:`_chart_templates`)."""
 PARALLEL_FROM = 48
 """Fewer pages than this are rendered in this process: starting workers costs more."""
 
@@ -489,6 +493,8 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         result.files = len(previous.files)
         return result
 
+    if cache_dir and any(page.chart_maker for page in pages if page.out_path in to_render):
+        _chart_templates(cache_dir)  # (before the workers and the PDF's process fork)
     report = PdfReport(content, templates_dir, cache_dir) if pdf else None
     trees = _search_trees(cache_dir, out_dir)
     with SiteFiles(out_dir) as files, _closing(report), \
@@ -628,6 +634,28 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     state.search_stale = False
     save_state(cache_dir, out_dir, state)
     return True
+
+
+def _chart_templates(cache_dir: Path) -> None:
+    """Have charts made from the templates kept in the cache, or keep them there: they
+    depend on reportgen's code (its message catalogs too) and on Altair's version only,
+    and making them means importing Altair, most of the time of a small rebuild's charts.
+    (See :func:`reportgen.charts.chart_templates`.)"""
+    key = hashlib.sha256(f"{code_version()} {library_versions()}".encode()).hexdigest()
+    path = cache_dir / CHART_TEMPLATES / f"{key[:32]}.json"
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        for lang in LANGUAGES:
+            use_chart_templates(lang, kept[lang])
+        mark_used(path)
+        return
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not kept yet, or unreadable: made again
+    made = {lang: chart_templates(lang) for lang in LANGUAGES}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(made), encoding="utf-8")
+    tmp.replace(path)
 
 
 @contextmanager

@@ -17,7 +17,8 @@ as long as the saved state of a site refers to them
 Within the cache folder:
 
 - ``svg/``, ``js/``, ``search-copies/``: entries in two-character sub-folders;
-- ``facts/``: checked fact files and parsed registries;
+- ``facts/``: checked fact files and parsed registries; ``chart-templates/``: the
+  charts' templates per version;
 - ``templates/``: a folder of compiled templates per language and version, removed whole;
 - ``builds/``: the saved state of each output folder (a site not built for a month is
   built in full next time), and ``search-trees/``: each output folder's tree of links
@@ -43,7 +44,7 @@ TIDY_EVERY_HOURS = 24
 
 MARKER = "last-tidied"
 
-_ENTRY_FOLDERS = ("svg", "js", "search-copies", "facts")
+_ENTRY_FOLDERS = ("svg", "js", "search-copies", "facts", "chart-templates")
 _TEMPORARY = re.compile(r"\.tmp\d+$")
 _TEMPORARY_HOURS = 24
 

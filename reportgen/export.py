@@ -8,8 +8,10 @@ Each fact's line (JSON) or row (CSV) depends on that fact and the registries onl
 incremental build, whose registries are the last build's, passes the files the last
 build wrote as *previous*, with the ids of the facts that changed since (*changed*): the
 other facts' lines are taken from it as they are, instead of being made again (at
-national scale, most of the time these files take).  The result is what a clean build
-writes, byte for byte.
+national scale, most of the time these files take).  When the facts are the ones the
+file holds (none added or removed, so none moved), only the changed facts' lines are
+found in it and replaced (:func:`_spliced`); otherwise the file is read line by line.
+The result is what a clean build writes, byte for byte.
 """
 
 from __future__ import annotations
@@ -52,11 +54,32 @@ def facts_json(content: Content, previous: str | None = None,
                changed: Collection[str] = ()) -> str:
     """``{"facts": [...]}`` with one fact per line: diffable, and quick to write at scale.
     With *previous*, the lines of facts not in *changed* come from it (see above)."""
+    if previous:
+        spliced = _spliced(previous, content.facts, changed, _json_line_in, _json_line)
+        if spliced is not None:
+            return spliced
     kept = _json_lines(previous) if previous else {}
     lines = ",\n".join(
         kept[f.id] if f.id in kept and f.id not in changed
-        else json.dumps(fact_record(f), ensure_ascii=False) for f in content.facts)
+        else _json_line(f) for f in content.facts)
     return '{"facts": [\n' + lines + "\n]}\n"
+
+
+def _json_line(fact: Fact) -> str:
+    return json.dumps(fact_record(fact), ensure_ascii=False)
+
+
+def _json_line_in(text: str, fact_id: str, start: int) -> tuple[int, int] | None:
+    """Where the line of *fact_id* is in a facts.json, from *start* on: (start, end),
+    without its comma.  A line break in the file always ends a line (JSON writes one
+    inside a string as an escape), so the line is the one that starts with its id."""
+    at = text.find(f'\n{_JSON_LINE_START}{fact_id}"', start)
+    if at < 0:
+        return None
+    end = text.find("\n", at + 1)
+    if end < 0:
+        return None
+    return at + 1, end - 1 if text[end - 1] == "," else end
 
 
 def _json_lines(text: str) -> dict[str, str]:
@@ -97,6 +120,10 @@ def facts_csv(content: Content, previous: str | None = None,
     """One row per fact; several citations are joined with ' | ' in their columns.  Text
     cells that start like a formula are prefixed with an apostrophe.  With *previous*,
     the rows of facts not in *changed* come from it (see above)."""
+    if previous:
+        spliced = _spliced(previous, content.facts, changed, _csv_row_in, _csv_row)
+        if spliced is not None:
+            return spliced
     kept = _csv_rows(previous) if previous else {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -104,18 +131,72 @@ def facts_csv(content: Content, previous: str | None = None,
     for fact in content.facts:
         if fact.id in kept and fact.id not in changed:
             out.write(kept[fact.id])
-            continue
-        cites = fact.citations
-        writer.writerow([_cell(value) for value in [
-            fact.id, fact.region.id, fact.region.name, ";".join(p.id for p in fact.programs),
-            fact.metric.id, "" if fact.value.is_range else fact.value.low, fact.value.low,
-            fact.value.high, fact.unit, fact.period.text, fact.status, fact.qualifier or "",
-            home_path(fact), " | ".join(c.source.id for c in cites),
-            " | ".join(c.source.publisher for c in cites), " | ".join(c.source.date for c in cites),
-            " | ".join(c.source.url or "" for c in cites), " | ".join(c.quote for c in cites),
-            fact.note or "",
-        ]])
+        else:
+            _write_csv_row(writer, fact)
     return out.getvalue()
+
+
+def _csv_row(fact: Fact) -> str:
+    out = io.StringIO()
+    _write_csv_row(csv.writer(out, lineterminator="\n"), fact)
+    return out.getvalue()
+
+
+def _write_csv_row(writer, fact: Fact) -> None:
+    cites = fact.citations
+    writer.writerow([_cell(value) for value in [
+        fact.id, fact.region.id, fact.region.name, ";".join(p.id for p in fact.programs),
+        fact.metric.id, "" if fact.value.is_range else fact.value.low, fact.value.low,
+        fact.value.high, fact.unit, fact.period.text, fact.status, fact.qualifier or "",
+        home_path(fact), " | ".join(c.source.id for c in cites),
+        " | ".join(c.source.publisher for c in cites), " | ".join(c.source.date for c in cites),
+        " | ".join(c.source.url or "" for c in cites), " | ".join(c.quote for c in cites),
+        fact.note or "",
+    ]])
+
+
+def _csv_row_in(text: str, fact_id: str, start: int) -> tuple[int, int] | None:
+    """Where the row of *fact_id* is in a facts.csv, from *start* on, which is where a
+    row starts: (start, end), its line break included.  A row starts where a line does
+    outside a quoted cell, where an even number of quote marks precede it (a quote mark
+    inside a cell is written twice)."""
+    needle = f"\n{fact_id},"
+    at, quotes = max(start - 1, 0), 0  # (from the line break that ends the row before)
+    while True:
+        found = text.find(needle, at)
+        if found < 0:
+            return None
+        quotes += text.count('"', at, found)
+        at = found + 1
+        if quotes % 2 == 0:
+            break
+    end = text.find("\n", at)
+    while end >= 0 and text.count('"', at, end) % 2:  # a line break inside a quoted cell
+        end = text.find("\n", end + 1)
+    return (at, end + 1) if end >= 0 else None
+
+
+def _spliced(previous: str, facts: list[Fact], changed: Collection[str], locate,
+             make) -> str | None:
+    """*previous* with the lines of the *changed* facts made again (``make(fact)``),
+    found in it in order (``locate(text, id, start)``); None unless every changed fact is
+    both in *facts* and in the file, that is, unless the file holds the same facts in
+    the same order, none added or removed."""
+    if not changed:
+        return previous
+    again = [fact for fact in facts if fact.id in changed]  # (in the file's order)
+    if len(again) != len(set(changed)):
+        return None  # a fact removed
+    pieces, at = [], 0
+    for fact in again:
+        found = locate(previous, fact.id, at)
+        if found is None:
+            return None  # a fact added
+        start, end = found
+        pieces += [previous[at:start], make(fact)]
+        at = end
+    pieces.append(previous[at:])
+    return "".join(pieces)
 
 
 def _csv_rows(text: str) -> dict[str, str]:

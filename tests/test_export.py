@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.content import load_content
-from reportgen.export import CSV_COLUMNS, JSON_FIELDS, facts_csv, facts_json
+from reportgen.export import CSV_COLUMNS, JSON_FIELDS, fact_record, facts_csv, facts_json
 
 MINIMAL = Path(__file__).resolve().parent / "data" / "minimal" / "content"
 CITATION_FIELDS = ["source", "publisher", "title", "date", "url", "quote"]
@@ -135,12 +135,53 @@ def test_a_rebuild_takes_unchanged_lines_from_the_previous_files(content):
     assert rebuilt == clean_json.replace(f'"id": "{first.id}", ', f'"id": "{first.id}", "old": 1, ')
     assert facts_json(content, previous=clean_json, changed={first.id}) == clean_json
 
-    # The first fact's row stale and spread over two lines, the second one missing.
+    # The first fact's row stale and spread over two lines, one of which looks like the
+    # start of the second fact's row; the second fact changed.
     rows = clean_csv.split("\n")
     assert rows[1].startswith(first.id + ",") and rows[2].startswith(second.id + ",")
-    stale_row = f'{first.id},"two\nlines"' + rows[1][len(first.id):]
-    stale_csv = "\n".join([rows[0], stale_row] + rows[3:])
-    rebuilt = facts_csv(content, previous=stale_csv)
+    stale_row = f'{first.id},"two\n{second.id},lines"' + rows[1][len(first.id):]
+    stale_second = rows[2] + "stale"
+    stale_csv = "\n".join([rows[0], stale_row, stale_second] + rows[3:])
+    rebuilt = facts_csv(content, previous=stale_csv, changed={second.id})
     assert rebuilt == "\n".join([rows[0], stale_row] + rows[2:])
-    assert facts_csv(content, previous=stale_csv, changed={first.id}) == clean_csv
-    assert list(csv.reader(io.StringIO(rebuilt)))[1][1] == "two\nlines"
+    assert facts_csv(content, previous=stale_csv, changed={first.id, second.id}) == clean_csv
+    assert list(csv.reader(io.StringIO(rebuilt)))[1][1] == f"two\n{second.id},lines"
+    last = content.facts[-1]
+    assert facts_csv(content, previous=clean_csv.replace(f"\n{last.id},", f"\n{last.id},x"),
+                     changed={last.id}) == clean_csv  # the last row, up to the file's end
+
+
+def test_a_rebuild_after_facts_were_added_or_removed_reads_the_whole_file(content):
+    """Only the changed facts' lines are replaced when the file holds the same facts;
+    a fact added (not in the last file) or removed (not in the content) makes the
+    rebuild take every other line from the file by its id instead."""
+    first, second = content.facts[0], content.facts[1]
+    clean_json, clean_csv = facts_json(content), facts_csv(content)
+    without_json = clean_json.replace(json.dumps(fact_record(second), ensure_ascii=False)
+                                      + ",\n", "")
+    without_csv = "".join(line + "\n" for line in clean_csv.split("\n")[:-1]
+                          if not line.startswith(second.id + ","))
+    assert without_json != clean_json and without_csv != clean_csv
+    assert facts_json(content, previous=without_json, changed={second.id}) == clean_json
+    assert facts_csv(content, previous=without_csv, changed={second.id}) == clean_csv
+    gone = {first.id, "a-fact-removed-since"}
+    assert facts_json(content, previous=clean_json, changed=gone) == clean_json
+    assert facts_csv(content, previous=clean_csv, changed=gone) == clean_csv
+
+
+def test_a_changed_facts_row_is_found_where_rows_start_not_inside_a_quoted_cell(content):
+    """The rows of changed facts are found in the last file by their id at a line's
+    start; one inside a quoted cell (after an odd number of quote marks) is not one."""
+    from reportgen.export import _csv_row_in, _json_line_in
+
+    first, second = content.facts[0], content.facts[1]
+    rows = facts_csv(content).split("\n")
+    trap = f'{first.id},"two\n{second.id},lines"' + rows[1][len(first.id):] + "\n"
+    text = rows[0] + "\n" + trap + "\n".join(rows[2:])
+    start = len(rows[0]) + 1 + len(trap)
+    assert _csv_row_in(text, second.id, 0) == (start, start + len(rows[2]) + 1)
+    assert _csv_row_in(text, second.id, start) == (start, start + len(rows[2]) + 1)
+    assert _csv_row_in(text, "no-such-fact", 0) is None
+    lines = facts_json(content).split("\n")
+    at = len(lines[0]) + 1 + len(lines[1]) + 1
+    assert _json_line_in("\n".join(lines), second.id, 0) == (at, at + len(lines[2]) - 1)
