@@ -68,7 +68,7 @@ MAIN_SHARD = "main"
 """The shard whose bundle holds Pagefind's scripts and UI beside its index: the overview,
 the prose pages, the programs' national pages and the regions outside any province."""
 
-PROVINCES_PER_SHARD = 5
+PROVINCES_PER_SHARD = 2
 """How many provinces' pages share a shard (see :class:`SearchShards`)."""
 
 

@@ -125,6 +125,7 @@ def test_pages_go_in_the_shard_of_their_province(monkeypatch):
     from tests.conftest import CONTENT
 
     content, _ = load_content(CONTENT)
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 4)
     assert search.SearchShards(content).names == ["main", "regions-1"]  # 4 provinces
     monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 2)
     shards = search.SearchShards(content)
