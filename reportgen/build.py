@@ -414,11 +414,13 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
     for fid in list(touched):  # a disagreement marker names the other facts too
         touched.update(f.id for f in disagreeing.get(fid, []))
         touched.update(previous.disagree.get(fid, []))
-    paths = {prefix(lang) + path for lang in LANGUAGES
-             for path in ("index.html", "sources/index.html")}
-    for page in pages:
-        if (previous.pages.get(page.out_path) != shows[page.out_path]
-                or not touched.isdisjoint(map(fact_id, page.members))
+    paths = {prefix(lang) + "index.html" for lang in LANGUAGES}
+    touches: dict[int, bool] = {}  # id of a list of facts -> whether a touched one is in it
+    for page in pages:  # (the languages' pages share their lists: each is looked at once)
+        members = page.members
+        if id(members) not in touches:
+            touches[id(members)] = not touched.isdisjoint(map(fact_id, members))
+        if (touches[id(members)] or previous.pages.get(page.out_path) != shows[page.out_path]
                 or touched.intersection(page.depends_on)):
             paths.add(page.out_path)
     return changed | removed, paths
@@ -477,7 +479,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         prints = fact_cache.fingerprints if fact_cache else {}
         prints = {f.id: prints.get(f.id, "") for f in content.facts}
         disagreeing = content.disagreeing
-        shows = {p.out_path: page_shows(p) for p in pages}
+        shows = page_shows(pages)
         shards = SearchShards(content)
         page_shards = {p.out_path: shards.of_page(p) for p in pages
                        if p.kind in SEARCHABLE_KINDS}

@@ -71,11 +71,19 @@ def all_inputs_digest(inputs: str, content_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def page_shows(page) -> str:
-    """A digest of what a page (a :class:`reportgen.pages.Page`) shows of the facts
-    (:meth:`~reportgen.pages.Page.shown`).  A page whose digest differs from the last
-    build's shows a fact more or less (one removed, say) and is rendered again."""
-    return hashlib.blake2b(page.shown().encode(), digest_size=8).hexdigest()
+def page_shows(pages: list) -> dict[str, str]:
+    """Page path -> a digest of what the page (a :class:`reportgen.pages.Page`) shows of
+    the facts (:meth:`~reportgen.pages.Page.shown`).  A page whose digest differs from
+    the last build's shows a fact more or less (one removed, say) and is rendered again.
+    Pages in other languages that share the same lists of facts are worked out once."""
+    shows, known = {}, {}
+    for page in pages:
+        key = (page.kind, id(page.members), id(page.depends_on), id(page.extra.get("parts")),
+               id(page.extra.get("counts")))
+        if key not in known:
+            known[key] = hashlib.blake2b(page.shown().encode(), digest_size=8).hexdigest()
+        shows[page.out_path] = known[key]
+    return shows
 
 
 def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:

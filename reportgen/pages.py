@@ -90,9 +90,11 @@ class Page:
 
     def shown(self) -> str:
         """What the page shows of the facts, as text: the ids of those in its groups and
-        of those it shows beyond them (``depends_on``, a chart), and a program's national
-        page's count of figures per province."""
+        of those it shows beyond them (``depends_on``, a chart), a program's national
+        page's count of figures per province, and the list of sources' count of figures
+        per source."""
         parts = [f"{province.id} {count}" for province, count, _ in self.extra.get("parts", ())]
+        parts += [f"{source} {count}" for source, count in self.extra.get("counts", {}).items()]
         return "\n\n".join(["\n".join(map(fact_id, self.members)), "\n".join(self.depends_on),
                              "\n".join(parts)])
 
@@ -179,7 +181,7 @@ PROGRAM_PAGE_LIMIT = 500
 
 
 def plan_program(content: Content, program: Program, facts: list[Fact],
-                 lang: str = PRIMARY) -> list[Page]:
+                 lang: str = PRIMARY, charted: list[str] | None = None) -> list[Page]:
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
@@ -204,7 +206,8 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
                           {"program": program, "part_of": province}, lang=lang, members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
-                 depends_on=[f.id for f in program_chart_facts(facts)],
+                 depends_on=(charted if charted is not None
+                             else [f.id for f in program_chart_facts(facts)]),
                  lang=lang)
     return [index, *pages]
 
@@ -244,36 +247,57 @@ def _headline_groups(headline: list[Fact]) -> list[Group]:
 
 def plan_pages(content: Content, languages: tuple[str, ...] = (PRIMARY,)) -> list[Page]:
     """Every page of the site in each of *languages* (the build asks for all of
-    :data:`reportgen.i18n.LANGUAGES`; the default is the primary one), in a stable order."""
-    return [page for lang in languages for page in plan_language(content, lang)]
+    :data:`reportgen.i18n.LANGUAGES`; the default is the primary one), in a stable order.
+    The languages' pages share their lists of facts (*members*): the same facts, grouped
+    once."""
+    grouped = _Grouped(content)
+    return [page for lang in languages for page in plan_language(content, lang, grouped)]
 
 
-def plan_language(content: Content, lang: str) -> list[Page]:
+class _Grouped:
+    """The facts by region, program and source, for every language's pages."""
+
+    def __init__(self, content: Content):
+        self.by_region: dict[str, list[Fact]] = {r: [] for r in content.regions}
+        self.by_program: dict[str, list[Fact]] = {p: [] for p in content.programs}
+        self.by_source: dict[str, list[Fact]] = {s: [] for s in content.sources}
+        for fact in content.facts:
+            self.by_region[fact.region.id].append(fact)
+            for program in fact.programs:
+                self.by_program[program.id].append(fact)
+            for citation in fact.citations:
+                cited = self.by_source[citation.source.id]
+                if not cited or cited[-1] is not fact:  # once, if it cites a source twice
+                    cited.append(fact)
+        self.counts = {s: len(f) for s, f in self.by_source.items()}
+        self.sources = sorted(content.sources.values(), key=lambda s: (s.date, s.id))
+        self._charted: dict[str, list[str]] = {}
+
+    def charted(self, program: Program) -> list[str]:
+        """The ids of the facts a program's chart is drawn from."""
+        if program.id not in self._charted:
+            self._charted[program.id] = [
+                f.id for f in program_chart_facts(self.by_program[program.id])]
+        return self._charted[program.id]
+
+
+def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) -> list[Page]:
     """Every page of the site in one language, in a stable order."""
     _ = translator(lang)
     at = prefix(lang)
-    by_region: dict[str, list[Fact]] = {r: [] for r in content.regions}
-    by_program: dict[str, list[Fact]] = {p: [] for p in content.programs}
-    by_source: dict[str, list[Fact]] = {s: [] for s in content.sources}
-    for fact in content.facts:
-        by_region[fact.region.id].append(fact)
-        for program in fact.programs:
-            by_program[program.id].append(fact)
-        for citation in fact.citations:
-            cited = by_source[citation.source.id]
-            if not cited or cited[-1] is not fact:  # once, if it cites a source twice
-                cited.append(fact)
+    grouped = grouped or _Grouped(content)
+    by_region, by_program, by_source = grouped.by_region, grouped.by_program, grouped.by_source
     pages = [plan_overview(content, by_region, lang)]
     pages += [plan_region(content, r, by_region[r.id], lang)
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()
-              for page in plan_program(content, p, by_program[p.id], lang)]
+              for page in plan_program(content, p, by_program[p.id], lang,
+                                       grouped.charted(p))]
     pages += [plan_source(content, s, by_source[s.id], lang)
               for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
-                      extra={"sources": sorted(content.sources.values(),
-                                               key=lambda s: (s.date, s.id)),
-                             "counts": {s: len(f) for s, f in by_source.items()}}, lang=lang))
+                      extra={"sources": grouped.sources, "counts": grouped.counts},
+                      lang=lang))
     pages += [Page(at + markdown_path(p), "page.html", localized(p, "title", lang), "page",
                    extra={"document": p}, lang=lang) for p in content.pages]
     pages.append(Page(at + SEARCH_PAGE, "search.html", _("Cari"), "search",

@@ -595,3 +595,32 @@ def test_a_rebuild_makes_its_charts_from_the_kept_templates_without_altair(proje
     assert again.returncode == 0, again.stderr
     assert again.stdout.split()[2] == "True"
     assert json.loads(kept.read_text(encoding="utf-8"))["en"]["bars"]["facet"]
+
+
+def test_the_list_of_sources_is_rendered_again_only_when_its_counts_change(project, monkeypatch):
+    """The list of sources shows each source's count of figures: an edited figure leaves
+    it as it was (it is not rendered again), a figure more for a source changes it."""
+    import reportgen.build
+
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    rendered = []
+    real = reportgen.build.render_page
+
+    def recording(env, content, page, names):
+        rendered.append(page.out_path)
+        return real(env, content, page, names)
+
+    monkeypatch.setattr(reportgen.build, "render_page", recording)
+    edit(content / FACTS, "value: 1000\n", "value: 1100\n")
+    assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
+    assert rendered and "index.html" in rendered
+    assert "sources/index.html" not in rendered and "en/sources/index.html" not in rendered
+    rendered.clear()
+    (content / FACTS).write_text((content / FACTS).read_text() + EXTRA_FACT)
+    assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
+    assert "sources/index.html" in rendered and "en/sources/index.html" in rendered
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert "2 angka" in (out / "sources/index.html").read_text()
