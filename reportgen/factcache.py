@@ -9,8 +9,9 @@ linked to the registries' objects again on the way out.
 Each fact also gets a fingerprint (a hash of everything it holds), which the build uses
 to see which facts changed since the last build.
 
-A process that loads the same content more than once (``reportgen serve``, after each
-edit) uses one cache object (:meth:`FactFileCache.shared`), which also holds the last
+The registries, checked, are stored too (one entry for the five files), so that a new
+process does not check five thousand sources again.  A process that loads the same
+content more than once (``reportgen serve``, after each edit) uses one cache object (:meth:`FactFileCache.shared`), which also holds the last
 load's registries and facts in memory: while the registry files are unchanged, their
 objects are used again, and so are the facts of each unchanged fact file, linked to
 them, without reading or linking anything.  Only what the last load used is held.
@@ -91,16 +92,27 @@ class FactFileCache:
     def held_registries(self, files: list[tuple[str, bytes | None]]) -> tuple | None:
         """The registries' objects as the last load made them, if *files* (shown path,
         bytes or None if missing) are what they were made from; the facts held from
-        then are used only with them."""
+        then are used only with them.  A new process finds them checked in the cache."""
         self._holding = {}  # a load begins (one that failed may have left some)
         digest = self._files_digest(files)
         if self._registries_held and self._registries_held[0] == digest:
             return self._registries_held[1]
         self._held = {}  # linked to other registries' objects
-        return None
+        entry = self.folder / f"registries-{digest}.pickle"
+        try:
+            loaded = pickle.loads(entry.read_bytes())
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
+                AttributeError):
+            return None
+        mark_used(entry)
+        self._registries_held = (digest, loaded)
+        return loaded
 
     def hold_registries(self, files: list[tuple[str, bytes | None]], loaded: tuple) -> None:
-        self._registries_held = (self._files_digest(files), loaded)
+        """Hold the registries' objects just made from *files*, and keep them checked."""
+        digest = self._files_digest(files)
+        self._registries_held = (digest, loaded)
+        self._store(self.folder / f"registries-{digest}.pickle", loaded)
 
     def _files_digest(self, files: list[tuple[str, bytes | None]]) -> str:
         digest = hashlib.sha256(self.version.encode())

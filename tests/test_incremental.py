@@ -624,3 +624,30 @@ def test_the_list_of_sources_is_rendered_again_only_when_its_counts_change(proje
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert "2 angka" in (out / "sources/index.html").read_text()
+
+
+def test_a_new_process_finds_the_registries_checked_in_the_cache(seed_project, monkeypatch):
+    """The registries' objects are kept in the cache, checked: a new process (a new cache
+    object) does not read and check them again while their files are unchanged, and gets
+    the same content and the same problems; an edited registry is checked again."""
+    import reportgen.content
+    from reportgen.content import load_content
+    from reportgen.factcache import FactFileCache
+
+    content_dir, cache, _site, _clean = seed_project
+    edit(content_dir / "sources.yaml", "publisher: ", "publisher: ")  # (unchanged)
+    edit(content_dir / "regions.yaml", "name: Kota Parepare", "name: Kota Parepare\n    bogus: 1")
+    first, problems = load_content(content_dir, cache=FactFileCache(cache), partial=True)
+    assert [p.rule for p in problems if p.path.endswith("regions.yaml")]
+    checked = []
+    real = reportgen.content._load_registries
+    monkeypatch.setattr(reportgen.content, "_load_registries",
+                        lambda *args: checked.append(1) or real(*args))
+    again, again_problems = load_content(content_dir, cache=FactFileCache(cache), partial=True)
+    assert checked == [] and again == first and again_problems == problems
+    assert all(f.region is again.regions[f.region.id] for f in again.facts)
+
+    edit(content_dir / "regions.yaml", "\n    bogus: 1", "")
+    fixed, fixed_problems = load_content(content_dir, cache=FactFileCache(cache))
+    assert checked == [1] and fixed is not None
+    assert not [p for p in fixed_problems if p.path.endswith("regions.yaml")]
