@@ -519,7 +519,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
             kept_pages = {p.out_path for p in pages} - to_render
             keep = {path for path in previous.files
                     if path in kept_pages or _belongs_to(path, kept_pages)}
-            search_copies.update(_kept_copies(previous, kept_pages, copies, out_dir))
+            search_copies.update(_kept_copies(previous, kept_pages))
             chart_entries.update((path, entries) for path, entries in previous.charts.items()
                                  if path in kept_pages)
         by_shard, bundles, stale = _shards_to_index(
@@ -537,7 +537,7 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         searching = time.perf_counter()
         prune_trees(trees, shards.names)
         if stale:
-            indexing.start({shard: copies.files(by_shard[shard]) for shard in stale})
+            indexing.start(_shard_files(by_shard, stale, copies, out_dir))
 
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
@@ -601,12 +601,11 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
         return False
     out_dir = out_dir.resolve()
     copies = SearchCopies(cache_dir / SEARCH_COPIES)
-    documents = _kept_copies(state, set(state.search_copies), copies, out_dir)
-    by_shard, bundles, stale = _shards_to_index(documents, state.search_shards,
+    by_shard, bundles, stale = _shards_to_index(state.search_copies, state.search_shards,
                                                 state.search_bundles)
     fresh = Path(tempfile.mkdtemp(prefix=_search_work(out_dir), dir=out_dir.parent))
     try:
-        index_documents({shard: copies.files(by_shard[shard]) for shard in stale},
+        index_documents(_shard_files(by_shard, stale, copies, out_dir),
                         fresh / SEARCH_BUNDLE, out_dir.parent, _search_work(out_dir),
                         _search_trees(cache_dir, out_dir), parallel=os.cpu_count() or 1)
         current = out_dir / SEARCH_BUNDLE
@@ -693,21 +692,29 @@ def _shards_to_index(documents: dict[str, str], page_shards: dict[str, str],
     return by_shard, made_from, {s for s in by_shard if indexed.get(s) != made_from[s]}
 
 
-def _kept_copies(previous: BuildState, kept_pages: set[str], copies: SearchCopies,
-                 out_dir: Path) -> dict[str, str]:
-    """The search copies of the pages an incremental build keeps: as recorded by the
-    previous build, or, where the cache no longer has one, made again from the page."""
-    kept = {}
-    for path, digest in previous.search_copies.items():
-        if path not in kept_pages:
-            continue
-        if not copies.has(digest):
-            copy = search_copy((out_dir / path).read_text(encoding="utf-8"))
-            if copy is None:
-                continue
-            digest = copies.put(copy)
-        kept[path] = digest
-    return kept
+def _kept_copies(previous: BuildState, kept_pages: set[str]) -> dict[str, str]:
+    """The search copies of the pages an incremental build keeps, as the previous build
+    recorded them (whether the cache still has them is seen when a shard is indexed:
+    :func:`_shard_files`)."""
+    return {path: digest for path, digest in previous.search_copies.items()
+            if path in kept_pages}
+
+
+def _shard_files(by_shard: dict[str, dict[str, str]], shards: set[str], copies: SearchCopies,
+                 out_dir: Path) -> dict[str, dict[str, Path]]:
+    """What Pagefind indexes for each of *shards*: its pages' search copies (page path ->
+    file).  A copy the cache no longer has (a cache emptied by hand) is made again from
+    the page in the site, *out_dir* (a kept page is there as it was)."""
+    files = {}
+    for shard in shards:
+        documents = by_shard[shard]
+        for path, digest in documents.items():
+            if not copies.has(digest):
+                copy = search_copy((out_dir / path).read_text(encoding="utf-8"))
+                if copy is not None:
+                    documents[path] = copies.put(copy)  # (the same page: the same copy)
+        files[shard] = copies.files(documents)
+    return files
 
 
 @contextmanager

@@ -291,6 +291,41 @@ def test_an_edit_indexes_again_only_the_shards_whose_pages_changed(seed_project,
     assert all_files(out) == all_files(clean)
 
 
+def test_lost_search_copies_are_made_again_when_their_shard_is_indexed(seed_project,
+                                                                       monkeypatch):
+    """A build looks for the search copies of the shards it indexes only: with the cache's
+    copies lost, an edit in Parepare makes its shards' again from the pages in the site,
+    then an edit in Merauke (another shard) makes those of that shard; the index is the
+    clean build's each time, and then search refreshes (search_later) find them too."""
+    from reportgen import search
+    from reportgen.buildstate import load_state
+
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
+    content, cache, out, clean = seed_project
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    for edit_in, old, new in (("parepare", "value: 744\n", "value: 745\n"),
+                              ("merauke", "value: 179\n", "value: 180\n")):
+        shutil.rmtree(cache / "search-copies")
+        edit(content / f"facts/{edit_in}.yaml", old, new)
+        again = build_site(content, TEMPLATES, out, cache_dir=cache)
+        assert again.mode == "incremental" and again.search_shards[0] == 2
+        state = load_state(cache, out)
+        indexed = {"main", state.search_shards[f"regions/{edit_in}/index.html"]}
+        made = {p.name for p in (cache / "search-copies").rglob("*") if p.is_file()}
+        assert made == {digest for page, digest in state.search_copies.items()
+                        if state.search_shards[page] in indexed}, edit_in
+        shutil.rmtree(clean, ignore_errors=True)
+        build_site(content, TEMPLATES, clean, use_cache=False)
+        assert all_files(out) == all_files(clean), edit_in
+    shutil.rmtree(cache / "search-copies")
+    edit(content / "facts/parepare.yaml", "value: 745\n", "value: 746\n")
+    assert build_site(content, TEMPLATES, out, cache_dir=cache, search_later=True).search_pending
+    assert refresh_search(out, cache) is True
+    shutil.rmtree(clean)
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
 def test_search_later_then_refresh_indexes_only_the_changed_shards(seed_project, monkeypatch):
     from reportgen import search
 
