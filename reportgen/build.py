@@ -41,7 +41,7 @@ from .export import facts_csv, facts_json
 from .factcache import FactFileCache, code_version
 from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
-from .model import Content, fact_id
+from .model import Content
 from .pages import Page, plan_pages
 from .render import make_environment, render_page
 from .search import (
@@ -404,7 +404,8 @@ def recover_interrupted(out_dir: Path) -> None:
 # --- The build ----------------------------------------------------------------------------
 
 def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, str],
-                    prints: dict[str, str], disagreeing: dict) -> tuple[set[str], set[str]]:
+                    prints: dict[str, str], disagreeing: dict,
+                    by_id: dict) -> tuple[set[str], set[str]]:
     """(ids of facts that changed or were removed, paths of the pages to render again:
     those that show a changed fact, or one that disagrees with one, and those that show
     other facts than last time (a new page, one that lost a fact))."""
@@ -415,11 +416,16 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
         touched.update(f.id for f in disagreeing.get(fid, []))
         touched.update(previous.disagree.get(fid, []))
     paths = {prefix(lang) + "index.html" for lang in LANGUAGES}
+    # A page shows a touched fact that is still there when its list holds that very
+    # object (compared by identity, without reading each of the site's facts); a page
+    # that showed a removed one shows other facts now, which its digest tells.
+    present = by_id.keys() & touched
+    objects = {id(by_id[fid]) for fid in present}
     touches: dict[int, bool] = {}  # id of a list of facts -> whether a touched one is in it
     for page in pages:  # (the languages' pages share their lists: each is looked at once)
         members = page.members
         if id(members) not in touches:
-            touches[id(members)] = not touched.isdisjoint(map(fact_id, members))
+            touches[id(members)] = not objects.isdisjoint(map(id, members))
         if (touches[id(members)] or previous.pages.get(page.out_path) != shows[page.out_path]
                 or touched.intersection(page.depends_on)):
             paths.add(page.out_path)
@@ -486,7 +492,8 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
         to_render = {p.out_path for p in pages}
         mode, changed = "full", set()
         if previous is not None:
-            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing)
+            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing,
+                                                 content.fact_by_id)
             mode = "incremental" if changed or previous.search_stale else "unchanged"
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,

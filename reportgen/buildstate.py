@@ -78,8 +78,8 @@ def page_shows(pages: list) -> dict[str, str]:
     Pages in other languages that share the same lists of facts are worked out once."""
     shows, known = {}, {}
     for page in pages:
-        key = (page.kind, id(page.members), id(page.depends_on), id(page.extra.get("parts")),
-               id(page.extra.get("counts")))
+        key = (page.kind, id(page.members), id(page.depends_on) if page.depends_on else None,
+               id(page.extra.get("parts")), id(page.extra.get("counts")))
         if key not in known:
             known[key] = hashlib.blake2b(page.shown().encode(), digest_size=8).hexdigest()
         shows[page.out_path] = known[key]

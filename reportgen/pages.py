@@ -181,7 +181,7 @@ PROGRAM_PAGE_LIMIT = 500
 
 
 def plan_program(content: Content, program: Program, facts: list[Fact],
-                 lang: str = PRIMARY, charted: list[str] | None = None) -> list[Page]:
+                 lang: str = PRIMARY, grouped: "_Grouped | None" = None) -> list[Page]:
     """A program's page: every region's figures for it, grouped by metric, and a chart.
     At national scale the figures go on a page per province, which the program's page
     lists; its chart still compares the provinces."""
@@ -191,14 +191,11 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
                      partial(_metric_groups, content, facts, region_order, lang), chart,
                      {"program": program}, lang=lang, members=facts)]
-    by_province: dict[str, list[Fact]] = {}
-    for fact in facts:
-        by_province.setdefault(content.province_of(fact.region).id, []).append(fact)
+    by_province = grouped.by_province(program) if grouped else _by_province(content, facts)
     parts, pages = [], []
-    for province_id in sorted(by_province, key=lambda r: content.regions[r].name):
+    for province_id, mine in by_province.items():
         province = content.regions[province_id]
         path = f"programs/{program.id}/{province.id}/index.html"
-        mine = by_province[province_id]
         parts.append((province, len(mine), path))
         pages.append(Page(prefix(lang) + path, "program.html",
                           f"{name}: {localized(province, 'name', lang)}", "program",
@@ -206,10 +203,19 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
                           {"program": program, "part_of": province}, lang=lang, members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
-                 depends_on=(charted if charted is not None
+                 depends_on=(grouped.charted(program) if grouped
                              else [f.id for f in program_chart_facts(facts)]),
                  lang=lang)
     return [index, *pages]
+
+
+def _by_province(content: Content, facts: list[Fact]) -> dict[str, list[Fact]]:
+    """Province id -> its facts among *facts*, the provinces by name."""
+    by_province: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_province.setdefault(content.province_of(fact.region).id, []).append(fact)
+    return {province: by_province[province]
+            for province in sorted(by_province, key=lambda r: content.regions[r].name)}
 
 
 def _program_chart(program: Program, facts: list[Fact], lang: str) -> list[Chart]:
@@ -271,7 +277,9 @@ class _Grouped:
                     cited.append(fact)
         self.counts = {s: len(f) for s, f in self.by_source.items()}
         self.sources = sorted(content.sources.values(), key=lambda s: (s.date, s.id))
+        self.content = content
         self._charted: dict[str, list[str]] = {}
+        self._by_province: dict[str, dict[str, list[Fact]]] = {}
 
     def charted(self, program: Program) -> list[str]:
         """The ids of the facts a program's chart is drawn from."""
@@ -279,6 +287,13 @@ class _Grouped:
             self._charted[program.id] = [
                 f.id for f in program_chart_facts(self.by_program[program.id])]
         return self._charted[program.id]
+
+    def by_province(self, program: Program) -> dict[str, list[Fact]]:
+        """A program's facts by province (the provinces by name)."""
+        if program.id not in self._by_province:
+            self._by_province[program.id] = _by_province(self.content,
+                                                         self.by_program[program.id])
+        return self._by_province[program.id]
 
 
 def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) -> list[Page]:
@@ -291,8 +306,7 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
     pages += [plan_region(content, r, by_region[r.id], lang)
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()
-              for page in plan_program(content, p, by_program[p.id], lang,
-                                       grouped.charted(p))]
+              for page in plan_program(content, p, by_program[p.id], lang, grouped)]
     pages += [plan_source(content, s, by_source[s.id], lang)
               for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
