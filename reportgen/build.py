@@ -27,7 +27,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, library_versions,
@@ -245,24 +245,34 @@ class _RenderJob:
         if self.vega is None:
             self.vega = VegaRenderer(self.cache_dir)
 
-    def render(self, index: int) -> "_Rendered":
-        """One page and its chart images."""
+    def render(self, index: int, images: bool = True) -> "_Rendered":
+        """One page, and (unless not *images*) its chart images: :meth:`chart_images`."""
+        self.setup()
+        page = self.pages[index]
+        names = {chart.name: _chart_file(chart) for chart in page.charts}
+        html = render_page(self.envs[page.lang], self.content, page, names)
+        copy = search_copy(html) if self.copies and page.kind in SEARCHABLE_KINDS else None
+        rendered = _Rendered([(page.out_path, html.encode("utf-8"))], 0.0,
+                             self.copies.put(copy) if copy is not None else None, [])
+        return rendered.with_images(self.chart_images(index)) if images else rendered
+
+    def chart_images(self, index: int) -> "_Rendered":
+        """A page's chart images (the page itself is not in it)."""
         self.setup()
         page = self.pages[index]
         folder = PurePosixPath(page.out_path).parent
         started = time.perf_counter()
-        outputs, names, entries = [], {}, []
+        outputs, entries = [], []
         for chart in page.charts:
-            names[chart.name] = f"chart-{chart.name}.svg"
             entry, svg = self.vega.svg_entry(chart.spec, page.lang)
             entries.append(entry)
-            outputs.append((str(folder / names[chart.name]), svg.encode()))
-        chart_seconds = time.perf_counter() - started
-        html = render_page(self.envs[page.lang], self.content, page, names)
-        outputs.append((page.out_path, html.encode("utf-8")))
-        copy = search_copy(html) if self.copies and page.kind in SEARCHABLE_KINDS else None
-        return _Rendered(outputs, chart_seconds,
-                         self.copies.put(copy) if copy is not None else None, entries)
+            outputs.append((str(folder / _chart_file(chart)), svg.encode()))
+        return _Rendered(outputs, time.perf_counter() - started, None, entries)
+
+
+def _chart_file(chart) -> str:
+    """The file name of a chart's image, beside its page."""
+    return f"chart-{chart.name}.svg"
 
 
 class _Rendered(NamedTuple):
@@ -272,6 +282,12 @@ class _Rendered(NamedTuple):
     chart_seconds: float
     search_copy: str | None  # the digest of its search copy; None: nothing to index
     chart_entries: list[str]  # its charts' entries in the cache (svg/)
+
+    def with_images(self, images: "_Rendered") -> "_Rendered":
+        """The page with its chart images (:meth:`_RenderJob.chart_images`)."""
+        return self._replace(outputs=images.outputs + self.outputs,
+                             chart_seconds=images.chart_seconds,
+                             chart_entries=images.chart_entries)
 
 
 class _RenderedPages(NamedTuple):
@@ -286,17 +302,17 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     digests of the pages' search copies and their charts' cache entries.  Many
     pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
     inherit the loaded content; nothing in this process has started vl-convert yet, so
-    no runtime is forked.  A few are rendered here; in a *one_shot* process (one that
-    ends after this build, so that it may no longer fork does not matter), vl-convert's
-    runtime starts in a thread while the first page's charts are planned."""
+    no runtime is forked.  A few are rendered here, every page before any chart image;
+    in a *one_shot* process (one that ends after this build, so that it may no longer
+    fork does not matter), vl-convert's runtime starts in a thread meanwhile."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
         if any(job.pages[i].chart_maker for i in indexes):
             job.setup()
             if job.worker is not None:
                 job.vega.worker = job.worker  # vl-convert runs there (serve)
             elif one_shot:
-                job.vega.start_runtime()  # meanwhile, the first page's charts are made here
-        rendered = map(job.render, indexes)
+                job.vega.start_runtime()  # meanwhile, the pages are rendered here
+        rendered = _rendered_here(job, indexes)
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
     result = _RenderedPages(0.0, {}, {})
@@ -316,6 +332,14 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
         if job.vega is not None:  # (when every chart was in the cache, it may be starting)
             job.vega.runtime_ready()
     return result
+
+
+def _rendered_here(job: _RenderJob, indexes: list[int]) -> Iterator[_Rendered]:
+    """Pages rendered in this process (a few): every page first, then the chart images,
+    so that vl-convert's runtime, if it is starting (0.7 s), has started by the first."""
+    pages = [job.render(index, images=False) for index in indexes]
+    for index, page in zip(indexes, pages):
+        yield page.with_images(job.chart_images(index))
 
 
 # --- The printed report -------------------------------------------------------------------
