@@ -527,7 +527,10 @@ def test_compiled_templates_are_kept_per_language(tmp_path):
 def test_only_a_one_shot_build_starts_vl_convert_when_no_chart_needs_it(project):
     """A process that goes on after a build (serve) must still be able to fork workers for
     a large rebuild: it starts vl-convert only when a chart is not in the cache.  The
-    `build` command (one_shot) starts it early, in a thread, whatever comes."""
+    `build` command (one_shot) starts it early whatever comes: for an incremental build
+    in a chart worker as soon as it knows there is a previous build (the process itself
+    never runs it, and the worker is gone when the build is), for a full one in a thread
+    when it renders its pages itself."""
     import subprocess
     import sys
 
@@ -536,25 +539,38 @@ def test_only_a_one_shot_build_starts_vl_convert_when_no_chart_needs_it(project)
     root, content, templates = project
     cache, out = root / "cache", root / "site"
     build_site(content, templates, out, cache_dir=cache)  # every chart is in the cache now
-    script = ("import sys; from pathlib import Path; from reportgen.build import build_site;"
-              "from reportgen.vega import runtime_started;"
+    script = ("import sys, multiprocessing; from pathlib import Path;"
+              "from reportgen.build import build_site;"
+              "from reportgen.vega import ChartWorker, runtime_started;"
+              "warm = ChartWorker.warm_up;"
+              "ChartWorker.warm_up = lambda self: print('warming') or warm(self);"
               f"r = build_site(Path({str(content)!r}), Path({str(templates)!r}),"
-              f" Path({str(out)!r}), cache_dir=Path({str(cache)!r}),"
+              " Path(sys.argv[2]), cache_dir=Path(sys.argv[3]),"
               " one_shot=sys.argv[1] == 'yes');"
-              "print(r.mode, r.rendered, runtime_started())")
+              "print(r.mode, r.rendered, runtime_started(), len(multiprocessing.active_children()))")
     said = []
-    for one_shot, note in (("no", "Dilaporkan oleh tiga sumber."),
-                           ("yes", "Dilaporkan oleh empat sumber.")):
+    for one_shot, note, site, kept in (("no", "tiga", out, cache), ("yes", "empat", out, cache),
+                                       ("yes", "lima", root / "other", root / "cache2"),
+                                       ("yes", "", out, cache)):
         text = (content / FACTS).read_text(encoding="utf-8")  # a note: no chart shows it
-        start = text.index("note: Dilaporkan oleh")
-        end = text.index("\n", start)
-        (content / FACTS).write_text(text[:start] + f"note: {note}" + text[end:], encoding="utf-8")
-        done = subprocess.run([sys.executable, "-c", script, one_shot], cwd=ROOT,
-                              capture_output=True, text=True)
+        if note:
+            start = text.index("note: Dilaporkan oleh")
+            end = text.index("\n", start)
+            text = text[:start] + f"note: Dilaporkan oleh {note} sumber." + text[end:]
+        else:  # a figure: its charts are drawn again
+            text = text.replace("value: 1000\n", "value: 1500\n", 1)
+        (content / FACTS).write_text(text, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-c", script, one_shot, str(site), str(kept)],
+                              cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         said.append(done.stdout.split())
-    assert said[0][0] == "incremental" and int(said[0][1]) > 0 and said[0][2] == "False"
-    assert said[1][0] == "incremental" and said[1][2] == "True"
+    assert said[0][0] == "incremental" and int(said[0][1]) > 0 and said[0][2:] == ["False", "0"]
+    assert said[1][:2] == ["warming", "incremental"] and said[1][3:] == ["False", "0"]
+    assert said[2][0] == "full" and said[2][2] == "True" and "warming" not in said[2]
+    assert said[3][:2] == ["warming", "incremental"] and said[3][3:] == ["False", "0"]
+    clean = root / "clean"
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
 
 
 def test_with_a_chart_worker_the_process_never_runs_vl_convert_itself(project):
