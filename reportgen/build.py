@@ -582,6 +582,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             rendered = render_pages(job, indexes, files, workers, progress, one_shot)
         timings["charts (within render)"] = rendered.chart_seconds
         search_copies, chart_entries = rendered.search_copies, rendered.chart_entries
+        rendered_now = set(search_copies)  # (pages with a copy, rendered in this build)
         result.rendered = len(indexes)
         result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))
 
@@ -608,7 +609,9 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         searching = time.perf_counter()
         prune_trees(trees, shards.names)
         if stale:
-            indexing.start(_shard_files(by_shard, stale, copies, out_dir))
+            indexing.start(_shard_files(
+                by_shard, stale, copies,
+                lambda path: (files.staging if path in rendered_now else out_dir) / path))
 
         with timings.stage("data and assets"):
             copy_static(templates_dir, files)
@@ -676,7 +679,7 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
                                                 state.search_bundles)
     fresh = Path(tempfile.mkdtemp(prefix=_search_work(out_dir), dir=out_dir.parent))
     try:
-        index_documents(_shard_files(by_shard, stale, copies, out_dir),
+        index_documents(_shard_files(by_shard, stale, copies, lambda path: out_dir / path),
                         fresh / SEARCH_BUNDLE, out_dir.parent, _search_work(out_dir),
                         _search_trees(cache_dir, out_dir), parallel=os.cpu_count() or 1)
         current = out_dir / SEARCH_BUNDLE
@@ -772,16 +775,17 @@ def _kept_copies(previous: BuildState, kept_pages: set[str]) -> dict[str, str]:
 
 
 def _shard_files(by_shard: dict[str, dict[str, str]], shards: set[str], copies: SearchCopies,
-                 out_dir: Path) -> dict[str, dict[str, Path]]:
+                 page_at: Callable[[str], Path]) -> dict[str, dict[str, Path]]:
     """What Pagefind indexes for each of *shards*: its pages' search copies (page path ->
     file).  A copy the cache no longer has (a cache emptied by hand) is made again from
-    the page in the site, *out_dir* (a kept page is there as it was)."""
+    the page as this build has it (``page_at(path)``: in the site for a kept page, in
+    the staging folder for one rendered now)."""
     files = {}
     for shard in shards:
         documents = by_shard[shard]
         for path, digest in documents.items():
             if not copies.has(digest):
-                copy = search_copy((out_dir / path).read_text(encoding="utf-8"))
+                copy = search_copy(page_at(path).read_text(encoding="utf-8"))
                 if copy is not None:
                     documents[path] = copies.put(copy)  # (the same page: the same copy)
         files[shard] = copies.files(documents)

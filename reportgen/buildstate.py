@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from .cachetidy import mark_used
 from .factcache import code_version
 from .loader import REGISTRY_FILES
 
@@ -160,11 +161,15 @@ class BuildState:
 
 
 def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
+    """The saved state of *out_dir*'s last build, marked used (see
+    :mod:`reportgen.cachetidy`), or None."""
+    path = _state_path(cache_dir, out_dir)
     try:
-        data = json.loads(_state_path(cache_dir, out_dir).read_text(encoding="utf-8"))
-        return BuildState(**data)
+        state = BuildState(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
+    mark_used(path)
+    return state
 
 
 def referenced_entries(cache_dir: Path) -> dict[str, set[str]]:

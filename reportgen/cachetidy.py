@@ -21,8 +21,15 @@ Within the cache folder:
   charts' templates per version;
 - ``templates/``: a folder of compiled templates per language and version, removed whole;
 - ``builds/``: the saved state of each output folder (a site not built for a month is
-  built in full next time), and ``search-trees/``: each output folder's tree of links
-  for Pagefind, removed with the state of its site.
+  built in full next time; loading a state marks it used), and ``search-trees/``: each
+  output folder's tree of links for Pagefind, removed with the state of its site once
+  no build has used it for a month.
+
+Builds that share the cache may run while another tidies it: whatever a build is using
+was marked used when it was read, written or, for a kept page's entries, referred to by
+its site's state, so it is not removed.  (A lock would close the last gap: an entry
+unused for a month, read again in the instant a tidy elsewhere removes it; the build
+that needed it then fails, or makes it again, and the next build is correct.)
 
 Temporary files of a write that was interrupted (``*.tmp<pid>``) go after a day.
 """
@@ -110,7 +117,8 @@ def tidy_cache(cache_dir: Path, now: float | None = None, force: bool = False) -
 def _remove_files(folder: Path, unused_since: float, now: float, tidied: Tidied,
                   keep=()) -> None:
     """Files under *folder* unused since *unused_since*, except those named in *keep*
-    (and interrupted writes older than a day); then the sub-folders left empty."""
+    (and interrupted writes older than a day).  Sub-folders stay, even empty (at most 256
+    per kind): another build may be about to write into one."""
     temporary_since = now - _TEMPORARY_HOURS * 3600
     for root, _folders_here, names in os.walk(folder, topdown=False):
         for name in names:
@@ -125,11 +133,6 @@ def _remove_files(folder: Path, unused_since: float, now: float, tidied: Tidied,
                     os.unlink(path)
                     tidied.files += 1
                     tidied.bytes += stat.st_size
-            except OSError:
-                pass
-        if root != str(folder):
-            try:
-                os.rmdir(root)  # only if empty
             except OSError:
                 pass
 

@@ -368,9 +368,11 @@ class Indexing:
 
 
 def prune_trees(trees: Path | None, shards: list[str]) -> None:
-    """Remove the folders of links kept for shards the site no longer has."""
+    """Remove the folders of links kept for shards the site no longer has (and mark the
+    site's trees used: see :mod:`reportgen.cachetidy`)."""
     if trees is not None:
         _remove_other_folders(trees, set(shards))
+        mark_used(trees)
 
 
 def _index_data(relative: Path) -> bool:

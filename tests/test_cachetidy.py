@@ -71,7 +71,8 @@ def test_unused_entries_go_and_what_is_used_or_referred_to_stays(tmp_path):
     assert [p for p in gone if p.exists()] == []
     assert [p for p in kept if not p.exists()] == []
     assert (tidied.files, tidied.bytes) == (len(gone), size)
-    assert not (cache / "svg/ef").exists()  # folders left empty go too
+    # Sub-folders stay, even empty: another build may be about to write into one.
+    assert (cache / "svg/ef").is_dir() and not list((cache / "svg/ef").iterdir())
     assert not (cache / "templates/oldversion").exists()
 
 
@@ -166,3 +167,15 @@ def test_verbose_build_says_what_the_tidy_removed(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"cache: removed 1 file unused for {UNUSED_DAYS} days (2.0 MB)" in result.output
     assert "tidy the cache" in result.output
+
+
+def test_loading_a_sites_state_marks_it_used(tmp_path):
+    """A site rebuilt every day with nothing changed keeps its state (and so its entries)."""
+    from reportgen.buildstate import BuildState, _state_path, load_state, save_state
+
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    save_state(cache, site, BuildState("inputs", {}, {}, {}))
+    age(cache)
+    assert load_state(cache, site) is not None
+    tidy_cache(cache, now=NOW)
+    assert _state_path(cache, site).exists()

@@ -326,6 +326,34 @@ def test_lost_search_copies_are_made_again_when_their_shard_is_indexed(seed_proj
     assert all_files(out) == all_files(clean)
 
 
+def test_a_rendered_pages_lost_copy_is_made_again_from_the_new_page(project, monkeypatch):
+    """If the copy of a page rendered in this build is gone by the time its shard is
+    indexed (another build tidying the cache), it is made again from the page this build
+    rendered, not from the previous one still in the site."""
+    from reportgen.search import SearchCopies
+
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    real_put = SearchCopies.put
+    lost = []
+
+    def put_then_lose(self, copy):
+        digest = real_put(self, copy)
+        if "1.234" in copy and not lost:  # the first rendered page's copy, once
+            self.path(digest).unlink()
+            lost.append(digest)
+        return digest
+
+    monkeypatch.setattr(SearchCopies, "put", put_then_lose)
+    edit(content / FACTS, "value: 1000\n", "value: 1234\n")
+    assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
+    assert lost and SearchCopies(cache / "search-copies").has(lost[0])  # made again
+    monkeypatch.setattr(SearchCopies, "put", real_put)
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
 def test_search_later_then_refresh_indexes_only_the_changed_shards(seed_project, monkeypatch):
     from reportgen import search
 
