@@ -33,7 +33,7 @@ from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, library_versions,
     load_state, page_shows, remove_unlisted, save_state, state_key,
 )
-from .cachetidy import Tidied, mark_used, tidy_cache
+from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache
 from .charts import chart_templates, use_chart_templates
 from .content import load_content
 from .errors import BuildError, ContentError, Problem
@@ -476,13 +476,21 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     time of a rebuild at national scale), so the changed pages appear sooner; the result
     says ``search_pending``, and :func:`refresh_search` then brings the index up to date.
     Until it has, the saved state says so, and the next build indexes again."""
+    cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
     early = _EarlyCharts() if one_shot and charts is None else None
     try:
-        return _build_site(content_dir, templates_dir, out_dir, cache_dir, use_cache, pdf,
-                           workers, progress, search_later, one_shot, charts, early)
+        with cache_in_use(cache_dir):
+            result = _build_site(content_dir, templates_dir, out_dir, cache_dir, use_cache,
+                                 pdf, workers, progress, search_later, one_shot, charts, early)
     finally:
         if early is not None:
             early.stop()
+    if cache_dir and result.mode != "unchanged":  # (at most once a day: see cachetidy)
+        started = time.perf_counter()
+        result.tidied = tidy_cache(cache_dir)
+        if result.tidied is not None:
+            result.timings["tidy the cache"] = time.perf_counter() - started
+    return result
 
 
 class _EarlyCharts:
@@ -654,11 +662,6 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             state.search_bundles = dict(sorted(bundles.items()))
             state.charts = dict(sorted(chart_entries.items()))
             save_state(cache_dir, out_dir, state)
-    if cache_dir:  # (at most once a day: see reportgen.cachetidy)
-        started = time.perf_counter()
-        result.tidied = tidy_cache(cache_dir)
-        if result.tidied is not None:
-            timings["tidy the cache"] = time.perf_counter() - started
     return result
 
 
@@ -670,6 +673,11 @@ def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
     The site is then what a build without *search_later* would have made.  Raises
     BuildError when Pagefind fails (the old index and the saved state stay)."""
     cache_dir = cache_dir or default_cache_dir()
+    with cache_in_use(cache_dir):
+        return _refresh_search(out_dir, cache_dir)
+
+
+def _refresh_search(out_dir: Path, cache_dir: Path) -> bool:
     state = load_state(cache_dir, out_dir)
     if state is None or not state.search_stale:
         return False

@@ -25,11 +25,13 @@ Within the cache folder:
   output folder's tree of links for Pagefind, removed with the state of its site once
   no build has used it for a month.
 
-Builds that share the cache may run while another tidies it: whatever a build is using
-was marked used when it was read, written or, for a kept page's entries, referred to by
-its site's state, so it is not removed.  (A lock would close the last gap: an entry
-unused for a month, read again in the instant a tidy elsewhere removes it; the build
-that needed it then fails, or makes it again, and the next build is correct.)
+Builds that share the cache do not run while it is tidied: each holds a shared lock on
+``lock`` in the cache for as long as it uses it (:func:`cache_in_use`), and a tidy needs
+the lock alone; when another build holds it, the tidy is left for a later build.  (Where
+the system has no file locks, whatever a build is using was marked used when it was
+read, written or, for a kept page's entries, referred to by its site's state: only an
+entry unused for a month and read again in the very instant a tidy removes it can fail
+that one build.)
 
 Temporary files of a write that was interrupted (``*.tmp<pid>``) go after a day.
 """
@@ -40,6 +42,7 @@ import os
 import re
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +57,31 @@ MARKER = "last-tidied"
 _ENTRY_FOLDERS = ("svg", "js", "search-copies", "facts", "chart-templates")
 _TEMPORARY = re.compile(r"\.tmp\d+$")
 _TEMPORARY_HOURS = 24
+
+
+LOCK = "lock"
+
+try:
+    import fcntl
+except ImportError:  # (no file locks here: see above)
+    fcntl = None
+
+
+@contextmanager
+def cache_in_use(cache_dir: Path | None):
+    """Within, the cache is in use by this build: not tidied by any other."""
+    if cache_dir is None or fcntl is None:
+        yield
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(cache_dir / LOCK, "a")
+    except OSError:  # a read-only cache: nothing will be tidied or written either
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield
 
 
 def mark_used(path: Path | str) -> None:
@@ -77,10 +105,8 @@ class Tidied:
 
 def tidy_cache(cache_dir: Path, now: float | None = None, force: bool = False) -> Tidied | None:
     """Remove what has gone unused in *cache_dir*; None when it was tidied less than
-    :data:`TIDY_EVERY_HOURS` ago (and not *force*).  Never raises for a file that cannot
-    be removed: the cache stays usable whatever is left in it."""
-    from .buildstate import referenced_entries  # (it imports what imports this module)
-
+    :data:`TIDY_EVERY_HOURS` ago (and not *force*), or when a build is using it.  Never
+    raises for a file that cannot be removed: the cache stays usable whatever is left."""
     now = time.time() if now is None else now
     marker = cache_dir / MARKER
     try:
@@ -90,6 +116,34 @@ def tidy_cache(cache_dir: Path, now: float | None = None, force: bool = False) -
         pass  # never tidied
     if not cache_dir.is_dir():
         return None
+    with _alone(cache_dir) as alone:
+        return _tidy(cache_dir, now, marker) if alone else None
+
+
+@contextmanager
+def _alone(cache_dir: Path):
+    """Whether no build holds the cache (see :func:`cache_in_use`); while True, none can
+    start using it."""
+    if fcntl is None:
+        yield True
+        return
+    try:
+        lock = open(cache_dir / LOCK, "a")
+    except OSError:
+        yield False
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another build is using the cache: a later build tidies it
+            yield False
+            return
+        yield True
+
+
+def _tidy(cache_dir: Path, now: float, marker: Path) -> Tidied:
+    from .buildstate import referenced_entries  # (it imports what imports this module)
+
     unused_since = now - UNUSED_DAYS * 86400
     tidied = Tidied()
     # First the states of sites not built for a month, then whatever no state still

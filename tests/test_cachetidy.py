@@ -179,3 +179,17 @@ def test_loading_a_sites_state_marks_it_used(tmp_path):
     assert load_state(cache, site) is not None
     tidy_cache(cache, now=NOW)
     assert _state_path(cache, site).exists()
+
+
+def test_the_cache_is_not_tidied_while_a_build_uses_it(tmp_path):
+    """A build holds the cache (shared with other builds) for as long as it runs; a tidy
+    needs it alone, so it is left for a later build, and a build waits for no tidy."""
+    from reportgen.cachetidy import cache_in_use
+
+    cache = tmp_path / "cache"
+    junk = put(cache / "svg/ab/old", OLD)
+    with cache_in_use(cache):
+        with cache_in_use(cache):  # another build at the same time
+            assert tidy_cache(cache, now=NOW, force=True) is None
+        assert junk.exists() and not (cache / MARKER).exists()
+    assert tidy_cache(cache, now=NOW).files == 1 and not junk.exists()
