@@ -33,7 +33,7 @@ from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, library_versions,
     load_state, page_shows, remove_unlisted, save_state, state_key,
 )
-from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache
+from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
 from .content import load_content
 from .errors import BuildError, ContentError, Problem
@@ -520,8 +520,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 use_cache: bool, pdf: bool, workers: int | None, progress: Progress | None,
                 search_later: bool, one_shot: bool, charts: ChartWorker | None,
                 early: _EarlyCharts | None) -> BuildResult:
-    timings = Timings()
-    cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
+    timings = Timings()  # (cache_dir: as build_site resolved it)
     workers = workers or os.cpu_count() or 1
     fact_cache = FactFileCache.shared(cache_dir) if cache_dir else None
 
@@ -735,10 +734,7 @@ def _chart_templates(cache_dir: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         pass  # not kept yet, or unreadable: made again
     made = {lang: chart_templates(lang) for lang in LANGUAGES}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(made), encoding="utf-8")
-    tmp.replace(path)
+    write_entry(path, json.dumps(made).encode("utf-8"))
 
 
 @contextmanager

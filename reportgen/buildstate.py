@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from .cachetidy import mark_used
+from .cachetidy import mark_used, write_entry
 from .factcache import code_version
 from .loader import REGISTRY_FILES
 
@@ -196,8 +196,5 @@ def forget_state(cache_dir: Path | None, out_dir: Path) -> None:
 
 
 def save_state(cache_dir: Path, out_dir: Path, state: BuildState) -> None:
-    path = _state_path(cache_dir, out_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(state.__dict__, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    write_entry(_state_path(cache_dir, out_dir),
+                json.dumps(state.__dict__, sort_keys=True).encode("utf-8"))

@@ -84,6 +84,16 @@ def cache_in_use(cache_dir: Path | None):
         yield
 
 
+def write_entry(path: Path, data: bytes) -> None:
+    """Put *data* in the cache at *path* whole: written beside it under a temporary name
+    (``<name>.tmp<pid>``, which a tidy removes if the write was interrupted), then
+    renamed, so a reader, in this process or another, sees all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
 def mark_used(path: Path | str) -> None:
     """Record that *path* (an entry just read from the cache) is still in use."""
     try:

@@ -11,8 +11,9 @@ to see which facts changed since the last build.
 
 The registries, checked, are stored too (one entry for the five files), so that a new
 process does not check five thousand sources again.  A process that loads the same
-content more than once (``reportgen serve``, after each edit) uses one cache object (:meth:`FactFileCache.shared`), which also holds the last
-load's registries and facts in memory: while the registry files are unchanged, their
+content more than once (``reportgen serve``, after each edit) uses one cache object
+(:meth:`FactFileCache.shared`), which also holds the last load's registries and facts
+in memory: while the registry files are unchanged, their
 objects are used again, and so are the facts of each unchanged fact file, linked to
 them, without reading or linking anything.  Only what the last load used is held.
 """
@@ -20,12 +21,11 @@ them, without reading or linking anything.  Only what the last load used is held
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from functools import lru_cache
 from pathlib import Path
 
-from .cachetidy import mark_used
+from .cachetidy import mark_used, write_entry
 from .errors import Problem
 from .model import Citation, Fact
 
@@ -159,10 +159,7 @@ class FactFileCache:
         return file, problems
 
     def _store(self, entry: Path, value: object) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(value, protocol=5))
-        tmp.replace(entry)
+        write_entry(entry, pickle.dumps(value, protocol=5))
 
     def get(self, path: Path, shown: str, registry_bytes: list[bytes],
             registries: tuple) -> tuple[list[Fact], list[Problem]] | None:

@@ -52,7 +52,7 @@ import time
 from pathlib import Path
 
 from .buildstate import remove_unlisted
-from .cachetidy import mark_used
+from .cachetidy import mark_used, write_entry
 from .errors import BuildError
 from .i18n import split_path
 
@@ -231,10 +231,7 @@ class SearchCopies:
         if path.is_file():
             mark_used(path)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{digest}.tmp{os.getpid()}")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_entry(path, data)
         return digest
 
     def has(self, digest: str) -> bool:

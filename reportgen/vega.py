@@ -26,7 +26,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .cachetidy import mark_used
+from .cachetidy import mark_used, write_entry
 from .charts import d3_format_locale
 from .errors import BuildError
 
@@ -87,10 +87,7 @@ class VegaRenderer:
         except FileNotFoundError:
             pass
         text = make()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_entry(path, text.encode("utf-8"))
         return key, text
 
     def start_runtime(self) -> None:
