@@ -171,14 +171,21 @@ def _subtitle(facts: list[Fact], locale: str) -> list[str]:
 
 
 def _template(chart) -> dict:
-    """The finished spec of a chart without its data and titles (filled in by _fill)."""
+    """The finished spec of a chart without its data and titles (filled in by _fill).
+
+    No label of an axis or a legend is ever cut short (labelLimit 0): a bar's label says
+    whose figure it is, and "Papua Barat dan Papua Barat Da…" could be either of two
+    regions; the chart is as wide as its longest label needs.  (Vega's default limit
+    also has it measure every label twice, to see whether it fits: a static image takes
+    longer to draw, the time being in measuring text.)"""
     import altair as alt  # heavy: imported only when a chart is made
 
     return chart.properties(
         title=alt.TitleParams("", subtitle=[""], anchor="start", subtitleColor="#4a4a4a",
                               fontSize=14, subtitleFontSize=11)
-    ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11
-    ).to_dict(validate=False)
+    ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11,
+                                                 labelLimit=0
+    ).configure_legend(labelLimit=0).to_dict(validate=False)
 
 
 def _metric_rows():
@@ -221,12 +228,7 @@ def _template_of(kind: str, locale: str) -> dict:
 def _bars_template(locale: str) -> dict:
     import altair as alt  # heavy: imported only when a chart is made
 
-    # A bar's label says whose figure it is (a region and a period, on a program's
-    # chart): cut short, "Papua Barat dan Papua Barat Da…" could be either of two
-    # regions, so labels are never truncated (labelLimit 0) and the chart is as wide as
-    # its longest label needs.
-    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"),
-              axis=alt.Axis(labelLimit=0))
+    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("order"))
     base = alt.Chart(alt.Data(name="facts")).encode(y=y, tooltip=_tooltip(locale, True))
     is_range = "datum.point === null"
     # No value axis: every bar is labelled with its figure, as written in the text (a

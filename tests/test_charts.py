@@ -345,3 +345,18 @@ def test_bar_labels_are_never_cut_short(content, tmp_path):
         texts = re.findall(r"<text[^>]*>([^<]*)</text>", renderer.svg(spec, "id"))
         assert f"{long_name} (2023)" in texts
         assert not any("…" in text for text in texts)
+
+
+def test_no_axis_or_legend_label_is_cut_short(content):
+    """Every kind of chart sets no limit on its axes' and legends' labels (Vega's default
+    is 180 pixels), in both languages: the periods of a time series and the statuses of a
+    legend are shown whole too."""
+    region = content.regions["kota-contoh"]
+    facts = [f for f in content.facts if f.region is region]
+    for locale in ("id", "en"):
+        charts = region_charts(region, facts, locale)
+        assert {c.name for c in charts} == {"figures", "trends"}
+        for chart in charts:
+            config = chart.spec["config"]
+            assert config["axis"]["labelLimit"] == 0, chart.name
+            assert config["legend"]["labelLimit"] == 0, chart.name
