@@ -69,20 +69,14 @@ class Disagreement:
     facts: tuple[Fact, ...]
 
 
-def _key(fact: Fact) -> tuple:
-    return (fact.region.id, fact.metric.id, fact.period.text, fact.status)
-
-
 def find_disagreements(facts: list[Fact]) -> tuple[list[Disagreement], list[tuple[Fact, Fact]]]:
     """(groups of facts whose sources disagree, pairs of facts that repeat one figure)."""
     groups: dict[tuple, list[Fact]] = defaultdict(list)
-    for fact in facts:
-        groups[_key(fact)].append(fact)
+    for fact in facts:  # (one region, metric, period and status)
+        groups[fact.region.id, fact.metric.id, fact.period.text, fact.status].append(fact)
     disagreements, repeats = [], []
-    for key in sorted(groups):
+    for key in sorted(key for key, group in groups.items() if len(group) > 1):
         group = sorted(groups[key], key=lambda f: f.id)
-        if len(group) < 2:
-            continue
         values = {(f.value, f.unit) for f in group}
         sources = {c.source.id for f in group for c in f.citations}
         if len(values) > 1 and len(sources) > 1:
