@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, NamedTuple
 
@@ -425,6 +425,38 @@ def recover_interrupted(out_dir: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+SITE_MARK = ".reportgen-site"
+"""A file every build writes at the top of the site (as Sphinx writes ``.buildinfo``): a
+folder that has it is a site reportgen built, which a build may replace whole."""
+SITE_MARK_TEXT = ("This folder is a site built by reportgen. A build replaces all of it:"
+                  " keep nothing else here.\n")
+
+
+def check_out_dir(out_dir: Path, content_dir: Path, templates_dir: Path) -> None:
+    """Refuse, before anything is done, an output folder that a build would wreck: a full
+    build replaces the whole folder, so it must be a site reportgen built (or empty, or
+    not there yet), and must neither hold nor lie inside the content, the templates or
+    the folder the command runs in."""
+    out = out_dir.resolve()
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"--out {out_dir}: a file, not a folder (the site is a folder: "
+                         "pass another --out, such as site)")
+    for what, folder in (("the content", content_dir), ("the templates", templates_dir),
+                         ("the folder you are in", Path.cwd())):
+        folder = folder.resolve()
+        if folder == out or out in folder.parents:
+            raise BuildError(f"refusing to build into {out_dir}: it holds {what} ({folder}), "
+                             "which the site would replace (pass --out a folder of its own, "
+                             "such as site)")
+        if folder in out.parents and what != "the folder you are in":
+            raise BuildError(f"refusing to build into {out_dir}: it lies inside {what} "
+                             f"({folder}) (pass --out a folder outside it, such as site)")
+    if out.is_dir() and not (out / SITE_MARK).is_file() and any(out.iterdir()):
+        raise BuildError(f"refusing to replace {out_dir}: it holds files, and is not a site "
+                         f"reportgen built (it has no {SITE_MARK} file); remove it, or pass "
+                         "another --out")
+
+
 # --- The build ----------------------------------------------------------------------------
 
 def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, str],
@@ -520,6 +552,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 use_cache: bool, pdf: bool, workers: int | None, progress: Progress | None,
                 search_later: bool, one_shot: bool, charts: ChartWorker | None,
                 early: _EarlyCharts | None) -> BuildResult:
+    check_out_dir(out_dir, content_dir, templates_dir)
     timings = Timings()  # (cache_dir: as build_site resolved it)
     workers = workers or os.cpu_count() or 1
     fact_cache = FactFileCache.shared(cache_dir) if cache_dir else None
@@ -535,10 +568,13 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             previous = load_state(cache_dir, out_dir)
             if previous and (previous.inputs != digest or not previous.intact(out_dir)):
                 previous = None
-        if previous and previous.all_inputs == everything and not previous.search_stale:
-            # Nothing changed at all: answer without loading the content.
+        if (previous and previous.all_inputs == everything and not previous.search_stale
+                and previous.shown_from == os.getcwd()):
+            # Nothing changed at all: answer without loading the content (with the
+            # warnings the content gave, as a build that loaded it would).
             return BuildResult(out_dir, previous.counts.get("pages", 0), 0,
-                               previous.counts.get("facts", 0), len(previous.files), [], 0,
+                               previous.counts.get("facts", 0), len(previous.files),
+                               [Problem(*warning) for warning in previous.warnings], 0,
                                "unchanged", timings)
     if early is not None and previous is not None:
         charts = early.start() or charts
@@ -621,6 +657,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 lambda path: (files.staging if path in rendered_now else out_dir) / path))
 
         with timings.stage("data and assets"):
+            files.add(SITE_MARK, SITE_MARK_TEXT)
             copy_static(templates_dir, files)
             files.add(BUNDLE_PATH, VegaRenderer(cache_dir, charts).javascript_bundle())
             # An incremental build takes what did not change from the last one's files.
@@ -655,6 +692,8 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             state = BuildState.make(digest, prints, shows, disagreeing, site_files)
             state.all_inputs = everything
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
+            state.warnings = [list(astuple(warning)) for warning in warnings]
+            state.shown_from = os.getcwd()
             state.search_stale = result.search_pending
             state.search_copies = dict(sorted(search_copies.items()))
             state.search_shards = {path: page_shards[path] for path in state.search_copies}

@@ -141,6 +141,10 @@ class BuildState:
     # shard -> digest of the copies its bundle in the site was made from
     search_bundles: dict[str, str] = field(default_factory=dict)
     charts: dict[str, list[str]] = field(default_factory=dict)  # page path -> chart entries
+    # The build's warnings, said again by a build that finds nothing changed (their
+    # paths as shown from the folder the build ran in, shown_from).
+    warnings: list[list] = field(default_factory=list)
+    shown_from: str = ""
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], shows: dict[str, str],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,96 @@ def test_the_program_ends_with_the_commands_exit_code_and_all_its_output(args, c
                             text=True, cwd=ROOT)
     assert result.returncode == code, result.stderr
     assert said in result.stdout + result.stderr
+
+
+# --- The output folder: a build replaces it whole, so it must be a site ---------------------
+
+def test_build_refuses_a_folder_holding_other_files(tmp_path):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    result = build(MINIMAL, out)
+    assert result.exit_code == 1
+    assert (f"Error: refusing to replace {out}: it holds files, and is not a site reportgen "
+            "built (it has no .reportgen-site file); remove it, or pass another --out"
+            in result.stderr)
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]  # nothing left beside it
+
+
+def test_build_refuses_the_content_the_templates_and_the_folder_it_runs_in(
+        copy_fixture, tmp_path, monkeypatch):
+    content = copy_fixture("minimal/content")
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    before = sorted(p.relative_to(content) for p in content.rglob("*"))
+    monkeypatch.chdir(tmp_path)
+    for out, said in ((content, f"it holds the content ({content})"),
+                      (tmp_path, f"it holds the content ({content})"),
+                      (Path("."), f"it holds the content ({content})"),
+                      (content / "site", f"it lies inside the content ({content})"),
+                      (templates / "site", f"it lies inside the templates ({templates})")):
+        result = build(content, out, templates)
+        assert result.exit_code == 1, out
+        assert f"Error: refusing to build into {out}: {said}" in result.stderr, result.stderr
+    assert sorted(p.relative_to(content) for p in content.rglob("*")) == before
+    assert not (templates / "site").exists()
+    monkeypatch.chdir(content / "facts")  # the site would replace the folder one is in
+    result = build(content, tmp_path, templates)
+    assert "it holds the content" in result.stderr and result.exit_code == 1
+    inside = tmp_path / "elsewhere" / "here"
+    inside.mkdir(parents=True)
+    monkeypatch.chdir(inside)
+    result = build(content, tmp_path / "elsewhere", templates)
+    assert result.exit_code == 1
+    assert (f"refusing to build into {tmp_path / 'elsewhere'}: it holds the folder you are in "
+            f"({inside})" in result.stderr)
+    assert inside.is_dir()
+
+
+def test_build_refuses_a_file_as_its_output(tmp_path):
+    out = tmp_path / "site"
+    out.write_text("not a folder")
+    result = build(MINIMAL, out)
+    assert result.exit_code == 1
+    assert f"Error: --out {out}: a file, not a folder" in result.stderr
+    assert out.read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_build_replaces_an_empty_folder_and_a_site_it_built(tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    assert build(MINIMAL, out).exit_code == 0  # an empty folder
+    assert (out / ".reportgen-site").read_text().startswith("This folder is a site built by "
+                                                           "reportgen.")
+    (out / "stray.txt").write_text("left by hand")
+    result = run_cli("build", "--content", MINIMAL, "--templates", TEMPLATES, "--out", out,
+                     "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert not (out / "stray.txt").exists()  # a site reportgen built is replaced whole
+    (out / ".reportgen-site").unlink()
+    assert build(MINIMAL, out).exit_code == 1  # without the mark, it is not taken for one
+
+
+def test_an_unchanged_rebuild_says_the_warnings_again(copy_fixture, tmp_path):
+    content = copy_fixture("minimal/content")
+    sources = content / "sources.yaml"
+    sources.write_text(sources.read_text() + """
+  - id: lepas-2024
+    publisher: Lepas
+    title: Tidak dikutip
+    url: https://example.org/lepas
+    date: "2024-05-01"
+    authors: []
+""")
+    first = build(content, tmp_path / "site")
+    assert first.exit_code == 0, first.output
+    said = [line for line in first.stderr.splitlines() if "warning: RG303" in line]
+    assert said and "lepas-2024" in said[0]
+    second = build(content, tmp_path / "site")
+    assert second.exit_code == 0
+    assert "Nothing changed: 26 pages" in second.stdout
+    assert [line for line in second.stderr.splitlines() if "warning:" in line] == said
