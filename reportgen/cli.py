@@ -222,8 +222,14 @@ def serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port
 
 def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, port: int,
            charts) -> None:
+    from .build import check_out_dir
     from .serve import SiteServer
 
+    try:  # a folder no build may replace: nothing to serve, nor to rebuild later
+        check_out_dir(out_dir, content_dir, templates_dir)
+    except ReportgenError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False,
                       charts=charts)
 

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 
-from tests.conftest import DATA, ROOT, TEMPLATES
+from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
 
 
 def fetch(url: str) -> str:
@@ -102,3 +102,17 @@ def test_missing_addresses_get_the_404_page_of_their_language(tmp_path):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def test_serve_refuses_a_folder_it_did_not_build(tmp_path):
+    """Serving would mean building into it (and serving someone's files meanwhile): serve
+    stops at once, as build does, with the folder as it was."""
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    result = run_cli("serve", "--content", DATA / "minimal" / "content", "--templates",
+                     TEMPLATES, "--out", out, "--port", "0")
+    assert result.exit_code == 1
+    assert f"Error: refusing to replace {out}: it holds files" in result.stderr
+    assert "Serving" not in result.output
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
