@@ -28,31 +28,57 @@ WORKTREE = None
 """Revision value meaning 'the files as they are now'."""
 
 
+class _GitFailed(ReportgenError):
+    """A git command that ran and failed; its message is git's last line of errors."""
+
+
 def _git(repo: Path, *args: str) -> bytes:
+    """The output of ``git -C repo ARGS``; a failure is a ReportgenError with a plain
+    message (never the command line Python ran)."""
     try:
         return subprocess.run(["git", "-C", str(repo), *args], check=True,
                               capture_output=True).stdout
     except FileNotFoundError:
-        raise ReportgenError("git is not installed") from None
+        raise ReportgenError("git is not installed (reportgen diff reads the revisions "
+                             "with it)") from None
     except subprocess.CalledProcessError as exc:
         message = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ReportgenError(f"git {' '.join(args[:2])}: {message[-1] if message else exc}") from None
+        said = message[-1] if message else f"exit status {exc.returncode}"
+        raise _GitFailed(f"git {args[0]} failed: {said}") from None
 
 
 def repo_root(start: Path) -> Path:
-    return Path(_git(start, "rev-parse", "--show-toplevel").decode().strip())
+    """The top folder of the git repository *start* is in."""
+    try:
+        return Path(_git(start, "rev-parse", "--show-toplevel").decode().strip())
+    except _GitFailed:
+        raise ReportgenError(f"{start} is not in a git repository (run reportgen diff "
+                             "inside the repository whose revisions it compares)") from None
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    """The commit *rev* names (its full hash), or a ReportgenError saying it is unknown."""
+    unknown = ReportgenError(f"unknown revision '{rev}' (a commit, branch or tag of this "
+                             "repository)")
+    if not rev or rev.startswith("-"):  # never read as an option of git's
+        raise unknown
+    try:
+        found = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    except _GitFailed:
+        raise unknown from None
+    return found.decode().strip()
 
 
 def content_at(repo: Path, rev: str | None, content_rel: str, into: Path) -> Path:
     """The content folder at *rev* extracted under *into* (or the working tree's, for None)."""
     if rev is WORKTREE:
         return repo / content_rel
-    _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    listing = _git(repo, "ls-tree", "-r", "--name-only", rev, "--", content_rel).decode()
+    commit = resolve_commit(repo, rev)
+    listing = _git(repo, "ls-tree", "-r", "--name-only", commit, "--", content_rel).decode()
     target = into / content_rel
     target.mkdir(parents=True, exist_ok=True)
     if listing.strip():
-        archive = _git(repo, "archive", "--format=tar", rev, "--", content_rel)
+        archive = _git(repo, "archive", "--format=tar", commit, "--", content_rel)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             for member in tar.getmembers():
                 if member.isfile() and not member.name.startswith(("/", "..")):
@@ -157,7 +183,12 @@ def compare_revisions(repo: Path, content_rel: str, base_rev: str,
         for name, rev in (("base", base_rev), ("head", head_rev)):
             root = Path(tmp) / name if rev is not WORKTREE else repo
             folder = content_at(repo, rev, content_rel, Path(tmp) / name)
-            loaded.append(load_content(folder, base=root, partial=True))
+            content, problems = load_content(folder, base=root, partial=True)
+            if content is None:  # only the working tree's: content_at makes a revision's
+                raise ReportgenError(f"no content folder '{content_rel}' in the working "
+                                     "tree (--content names it, relative to the "
+                                     "repository's top folder)")
+            loaded.append((content, problems))
     (base, base_problems), (head, head_problems) = loaded
     return diff_contents(base, head, base_problems, head_problems)
 

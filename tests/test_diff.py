@@ -200,13 +200,17 @@ def test_new_problems_are_listed_but_old_ones_are_not(repo):
         ("RG104", "content/facts/kota-contoh.yaml", line)]
 
 
-def test_unknown_revision_exits_2_with_a_message(repo):
-    result = run_cli("diff", "no-such-revision")
+@pytest.mark.parametrize("args, rev", [
+    (["no-such-revision"], "no-such-revision"),
+    (["HEAD", "no-such-revision"], "no-such-revision"),
+    (["--", "--output=/tmp/x"], "--output=/tmp/x"),  # never passed to git as an option
+])
+def test_unknown_revision_exits_2_with_a_message(repo, args, rev):
+    result = run_cli("diff", *args)
     assert result.exit_code == 2
-    assert "Error:" in result.output
-    assert "no-such-revision" in result.output
-    assert "Traceback" not in result.output
-    assert run_cli("diff", "HEAD", "no-such-revision").exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: unknown revision '{rev}' (a commit, branch or tag of "
+                             "this repository)\n")
 
 
 def test_diff_outside_a_repository_exits_2(tmp_path, monkeypatch):
@@ -216,8 +220,23 @@ def test_diff_outside_a_repository_exits_2(tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     result = run_cli("diff", "HEAD")
     assert result.exit_code == 2
-    assert "Error:" in result.output
-    assert "Traceback" not in result.output
+    assert result.stderr == (f"Error: {outside} is not in a git repository (run reportgen "
+                             "diff inside the repository whose revisions it compares)\n")
+
+
+def test_diff_without_git_exits_2(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: git is not installed (reportgen diff reads the revisions "
+                             "with it)\n")
+
+
+def test_diff_of_a_missing_content_folder_exits_2(repo):
+    result = run_cli("diff", "HEAD", "--content", "no-such-folder")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: no content folder 'no-such-folder' in the working tree "
+                             "(--content names it, relative to the repository's top folder)\n")
 
 
 def test_a_second_occurrence_of_an_old_problem_is_new(repo):
