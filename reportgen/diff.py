@@ -108,6 +108,11 @@ class ContentDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.new_problems)
 
+    @property
+    def new_errors(self) -> list[Problem]:
+        """The new problems that are errors: the head would not build (warnings aside)."""
+        return [p for p in self.new_problems if p.severity == "error"]
+
 
 def _figure(fact: Fact) -> str:
     return describe_value(fact.value, fact.unit, fact.qualifier)

@@ -188,14 +188,17 @@ def test_new_problems_are_listed_but_old_ones_are_not(repo):
     line = text.count("\n") + 2  # the region line of the appended fact
 
     result = run_cli("diff", base)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "Diff failed: 1 new error(s) at the working tree.\n"
     assert "0 added, 0 removed, 0 changed; 1 new problem(s)." in result.stdout
     problems = sections(result.stdout)["Problems this change introduces"]
     assert (f"- `content/facts/kota-contoh.yaml:{line}:13: RG104 unknown region 'kota-contho' "
             "(did you mean 'kota-contoh'?)`") in problems
     assert "RG202" not in problems
 
-    report = json.loads(run_cli("diff", base, "--format", "json").stdout)
+    as_json = run_cli("diff", base, "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
     assert [(p["rule"], p["path"], p["line"]) for p in report["new_problems"]] == [
         ("RG104", "content/facts/kota-contoh.yaml", line)]
 
@@ -247,6 +250,18 @@ def test_a_second_occurrence_of_an_old_problem_is_new(repo):
     edit(facts, "    region: kota-contoh\n    programs: [jkk, iuran-apbd]\n",
          "    region: kota-contho\n    programs: [jkk, iuran-apbd]\n")
     result = run_cli("diff", base)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     problems = sections(result.stdout).get("Problems this change introduces", "")
     assert "kota-contoh.yaml:15:13: RG104 unknown region 'kota-contho'" in problems
+
+
+def test_new_warnings_alone_do_not_fail_the_diff(repo):
+    """Removing the only fact citing a source leaves that source uncited (a warning)."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    text = facts.read_text(encoding="utf-8")
+    facts.write_text(text[:text.index("  - id: kota-contoh-anggaran-2024")], encoding="utf-8")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    problems = sections(result.stdout)["Problems this change introduces"]
+    assert "warning: RG303 source 'warta-2024' is not cited by any fact" in problems
