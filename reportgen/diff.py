@@ -4,25 +4,28 @@
 the working tree); :func:`diff_contents` compares two loaded contents by fact id; and
 :func:`markdown_report` / :func:`json_report` print the result in a stable order: facts
 added, removed and changed (old -> new value, the change in percent, changed sources and
-quotes), the pages affected, and the problems the change introduces.
+quotes), the pages affected (:func:`affected_pages`, from the site as planned at each
+revision), and the problems the change introduces.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 import subprocess
 import tarfile
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .buildstate import page_shows
 from .content import load_content
 from .errors import Problem, ReportgenError
-from .model import Content, Fact
+from .i18n import LANGUAGE_NAMES, LANGUAGES, PRIMARY, prefix, split_path
+from .model import Content, Fact, fact_id
 from .numbers import describe_value, format_number
-from .pages import home_path, program_path, source_path
+from .pages import plan_pages
 
 WORKTREE = None
 """Revision value meaning 'the files as they are now'."""
@@ -101,7 +104,7 @@ class ContentDiff:
     added: list[Fact] = field(default_factory=list)
     removed: list[Fact] = field(default_factory=list)
     changed: list[FactChange] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # output paths, every language's
     new_problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -140,9 +143,32 @@ def _percent(old: Fact, new: Fact) -> float | None:
     return (after - before) / before * 100
 
 
-def _pages(fact: Fact) -> set[str]:
-    return ({home_path(fact)} | {program_path(p) for p in fact.programs}
-            | {source_path(c.source) for c in fact.citations})
+def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]:
+    """The output paths, in every language, of the pages that look different because the
+    facts *touched* (ids) were added, removed, changed or broken.  Both revisions' sites
+    are planned as the build plans them (:func:`reportgen.pages.plan_pages`); a page is
+    affected when, at either revision, it shows one of those facts (in its groups, or a
+    chart drawn from it), or a fact that disagrees with one of them (its disagreement
+    marker shows the other figure: the build renders such pages again too), or when what
+    it shows of the facts (:meth:`reportgen.pages.Page.shown`: which ones, and counts of
+    them) differs between the revisions.  Sorted."""
+    if not touched:
+        return []
+    ids = set(touched)
+    for content in (base, head):
+        for touched_id in touched:
+            ids.update(map(fact_id, content.disagreeing.get(touched_id, ())))
+    planned = [plan_pages(content, LANGUAGES) for content in (base, head)]
+    shows = [page_shows(pages) for pages in planned]
+    paths: set[str] = set()
+    for pages, mine, other in ((planned[0], shows[0], shows[1]),
+                               (planned[1], shows[1], shows[0])):
+        for page in pages:
+            if (not ids.isdisjoint(map(fact_id, page.members))
+                    or not ids.isdisjoint(page.depends_on)
+                    or other.get(page.out_path, mine[page.out_path]) != mine[page.out_path]):
+                paths.add(page.out_path)
+    return sorted(paths)
 
 
 def _problem_key(problem: Problem) -> tuple:
@@ -157,19 +183,16 @@ def diff_contents(base: Content, head: Content, base_problems: list[Problem],
     result = ContentDiff()
     result.added = [new[i] for i in sorted(new.keys() - old.keys())]
     result.removed = [old[i] for i in sorted(old.keys() - new.keys())]
-    pages: set[str] = set()
-    for fact in result.added + result.removed:
-        pages |= _pages(fact)
-    for fact_id in sorted(old.keys() & new.keys()):
-        before, after = _describe_fields(old[fact_id]), _describe_fields(new[fact_id])
+    for shared_id in sorted(old.keys() & new.keys()):
+        before, after = _describe_fields(old[shared_id]), _describe_fields(new[shared_id])
         names = list(after) + [n for n in before if n not in after]
         fields = [(n, before.get(n, ""), after.get(n, "")) for n in names
                   if before.get(n, "") != after.get(n, "")]
         if fields:
-            result.changed.append(FactChange(old[fact_id], new[fact_id], fields,
-                                             _percent(old[fact_id], new[fact_id])))
-            pages |= _pages(old[fact_id]) | _pages(new[fact_id])
-    result.pages = sorted(pages)
+            result.changed.append(FactChange(old[shared_id], new[shared_id], fields,
+                                             _percent(old[shared_id], new[shared_id])))
+    result.pages = affected_pages(base, head, (old.keys() ^ new.keys())
+                                  | {c.new.id for c in result.changed})
     known = Counter(_problem_key(p) for p in base_problems)
     for problem in head_problems:  # a problem the base has once is new the second time
         key = _problem_key(problem)
@@ -234,15 +257,39 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
                 lines.append(f"  - {name}: {old or '(none)'} → {new or '(none)'}{extra}")
         lines.append("")
     if diff.pages:
-        lines += [f"### Pages affected ({len(diff.pages)})", ""]
-        lines += [f"- `{page}`" for page in diff.pages] + [""]
+        lines += _pages_section(diff.pages)
     if diff.new_problems:
         lines += [f"### Problems this change introduces ({len(diff.new_problems)})", ""]
         lines += [f"- `{p.format()}`" for p in diff.new_problems] + [""]
     return "\n".join(lines)
 
 
+def _pages_section(pages: list[str]) -> list[str]:
+    """The pages affected, a line each: a page affected in every language once, by its
+    path in the primary language (the others are the same path under their folder);
+    one affected in some languages only, by each of its output paths."""
+    languages: dict[str, list[str]] = {}
+    for out_path in pages:
+        lang, path = split_path(out_path)
+        languages.setdefault(path, []).append(lang)
+    lines = [f"### Pages affected ({len(languages)})", ""]
+    if any(len(langs) == len(LANGUAGES) for langs in languages.values()):
+        others = " and ".join(f"each one's {LANGUAGE_NAMES[lang]} version, at the same path "
+                              f"under `{prefix(lang)}`," for lang in LANGUAGES[1:])
+        lines += [f"Paths of the {LANGUAGE_NAMES[PRIMARY]} pages; {others} is affected too "
+                  f"({len(pages)} pages in all).", ""]
+    for path, langs in sorted(languages.items()):
+        if len(langs) == len(LANGUAGES):
+            lines.append(f"- `{path}`")
+        else:
+            lines += [f"- `{prefix(lang)}{path}` (its {LANGUAGE_NAMES[lang]} version only)"
+                      for lang in langs]
+    return lines + [""]
+
+
 def json_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> str:
+    """The same as :func:`markdown_report`, for programs; ``pages`` lists every output
+    path (every language's)."""
     def fact(f: Fact) -> dict:
         return {"id": f.id, "region": f.region.id, "metric": f.metric.id,
                 "period": f.period.text, "status": f.status, "value": f.value.as_json(),

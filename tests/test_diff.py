@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.diff import ContentDiff, markdown_report
+from reportgen.errors import Problem
 from tests.conftest import DATA, run_cli
 
 MINIMAL = DATA / "minimal" / "content"
@@ -84,12 +86,25 @@ def revisions(repo) -> tuple[str, str]:
     return base, head
 
 
+def both_languages(*paths: str) -> list[str]:
+    """The output paths of pages in Indonesian (at the root) and English (under en/)."""
+    return sorted([*paths, *(f"en/{path}" for path in paths)])
+
+
+def pages_section(*paths: str) -> str:
+    """The 'Pages affected' section of a report listing *paths* in both languages."""
+    return (f"Paths of the Bahasa Indonesia pages; each one's English version, at the same "
+            f"path under `en/`, is affected too ({2 * len(paths)} pages in all).\n\n"
+            + "\n".join(f"- `{path}`" for path in sorted(paths)))
+
+
 def sections(markdown: str) -> dict[str, str]:
-    """'### Title (n)' sections of a report, by title without the count."""
+    """'### Title (n)' sections of a report, by title without the count: their text
+    without the blank lines around it."""
     found = {}
     for part in markdown.split("\n### ")[1:]:
         title, _, body = part.partition("\n")
-        found[title.rsplit(" (", 1)[0]] = body
+        found[title.rsplit(" (", 1)[0]] = body.strip("\n")
     return found
 
 
@@ -113,11 +128,13 @@ def test_diff_between_two_commits(revisions):
     assert f"  - quote (harian-2024-03-01): {OLD_QUOTE} → {NEW_QUOTE}" in changed
     # Nothing else about the two changed facts changed.
     assert len([line for line in changed.split("\n") if line.startswith("  - ")]) == 2
-    pages = parts["Pages affected"]
-    for page in ("regions/kota-contoh/index.html", "programs/jkk/index.html",
-                 "programs/iuran-apbd/index.html", "sources/harian-2024-03-01/index.html",
-                 "sources/warta-2024/index.html"):
-        assert f"- `{page}`" in pages
+    # The removed fact was a headline figure: the overview showed it.  The list of
+    # sources counts the figures of each source, and the overview those of each region.
+    assert "### Pages affected (7)\n" in out
+    assert parts["Pages affected"] == pages_section(
+        "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
+        "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
     assert "Traceback" not in result.output
 
 
@@ -148,7 +165,10 @@ def test_diff_as_json(revisions):
     assert changed["kota-contoh-target-2024"]["percent"] is None
     assert changed["kota-contoh-target-2024"]["fields"] == [
         {"field": "quote (harian-2024-03-01)", "old": OLD_QUOTE, "new": NEW_QUOTE}]
-    assert "regions/kota-contoh/index.html" in report["pages"]
+    assert report["pages"] == both_languages(
+        "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
+        "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
     assert report["new_problems"] == []
 
 
@@ -160,6 +180,11 @@ def test_head_defaults_to_the_working_tree(repo):
     assert result.stdout.startswith("## Fact changes: HEAD → working tree\n")
     assert "0 added, 0 removed, 1 changed; 0 new problem(s)." in result.stdout
     assert "  - value: Rp2,2 miliar → Rp2,4 miliar (+9.1%)" in result.stdout
+    # Not a headline figure, and no count changes: the overview and the list of sources
+    # look the same.
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "programs/iuran-apbd/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html", "sources/warta-2024/index.html")
     # An explicit HEAD is the commit, not the working tree.
     same = run_cli("diff", "HEAD", "HEAD")
     assert "No fact changes and no new problems." in same.stdout
@@ -265,3 +290,60 @@ def test_new_warnings_alone_do_not_fail_the_diff(repo):
     assert result.stderr == ""
     problems = sections(result.stdout)["Problems this change introduces"]
     assert "warning: RG303 source 'warta-2024' is not cited by any fact" in problems
+
+
+def test_pages_affected_are_every_page_showing_the_fact_in_both_languages(repo):
+    """A headline figure is on the overview as well as on its region's, programs' and
+    sources' pages; every one of them also exists in English."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "value: 1000\n", "value: 1200\n")  # kota-contoh-peserta-2023, a headline
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "  - value: 1.000 orang → 1.200 orang (+20%)" in result.stdout
+    assert "### Pages affected (4)\n" in result.stdout
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html")
+    report = json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)
+    assert report["pages"] == both_languages(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html")
+
+
+def test_a_page_affected_in_one_language_only_is_listed_by_its_own_path():
+    diff = ContentDiff(pages=["en/about/index.html", "en/index.html", "index.html"],
+                       new_problems=[Problem("content/x.yaml", 1, 1, "RG303", "m",
+                                             severity="warning")])
+    pages = sections(markdown_report(diff, "main", None))["Pages affected"]
+    assert pages == ("Paths of the Bahasa Indonesia pages; each one's English version, at "
+                     "the same path under `en/`, is affected too (3 pages in all).\n\n"
+                     "- `en/about/index.html` (its English version only)\n"
+                     "- `index.html`")
+
+
+def test_an_added_figure_changes_the_counts_on_the_overview_and_the_list_of_sources(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + NEW_FACT, encoding="utf-8")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
+
+
+def test_pages_showing_a_figure_that_disagrees_with_a_new_one_are_affected(repo):
+    """kota-contoh-peserta-2023 (JKK, from harian-2024-03-01) gets a marker naming the
+    new figure: its pages change too, as the build renders them again."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    other = (NEW_FACT.replace("peserta-2022", "peserta-2023-warta")
+             .replace("programs: [jkk]", "programs: [iuran-apbd]").replace('"2022"', '"2023"')
+             .replace("value: 800", "value: 1100")
+             .replace("Pada 2022 ada 800 peserta.", "Tahun lalu 1.100 peserta."))
+    facts.write_text(facts.read_text(encoding="utf-8") + other, encoding="utf-8")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "RG307" in sections(result.stdout)["Problems this change introduces"]
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
+        "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
