@@ -3,9 +3,10 @@
 :func:`content_at` reads the content folder as it was at a git revision (or as it is in
 the working tree); :func:`diff_contents` compares two loaded contents by fact id; and
 :func:`markdown_report` / :func:`json_report` print the result in a stable order: facts
-added, removed and changed (old -> new value, the change in percent, changed sources and
-quotes), the pages affected (:func:`affected_pages`, from the site as planned at each
-revision), and the problems the change introduces.
+added, removed, changed (old -> new value, the change in percent, changed sources and
+quotes) and broken (still in the head's files, but with problems there that keep them
+off the site), the pages affected (:func:`affected_pages`, from the site as planned at
+each revision), and the problems the change introduces.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections import Counter
@@ -21,8 +23,9 @@ from pathlib import Path
 
 from .buildstate import page_shows
 from .content import load_content
-from .errors import Problem, ReportgenError
+from .errors import Problem, ReportgenError, display_path
 from .i18n import LANGUAGE_NAMES, LANGUAGES, PRIMARY, prefix, split_path
+from .loader import YamlMap, YamlSeq, find_content_files, parse_yaml
 from .model import Content, Fact, fact_id
 from .numbers import describe_value, format_number
 from .pages import plan_pages
@@ -100,16 +103,29 @@ class FactChange:
 
 
 @dataclass
+class BrokenFact:
+    """A fact of the base that the head's files still hold but that does not load there:
+    the head's problems within its record (within its file, when the file cannot be read
+    as a list of facts).  No problem of its own means it refers to a region, program,
+    metric or source that has problems at head."""
+
+    old: Fact
+    problems: list[Problem]
+
+
+@dataclass
 class ContentDiff:
     added: list[Fact] = field(default_factory=list)
     removed: list[Fact] = field(default_factory=list)
     changed: list[FactChange] = field(default_factory=list)
+    broken: list[BrokenFact] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)  # output paths, every language's
     new_problems: list[Problem] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.new_problems)
+        return not (self.added or self.removed or self.changed or self.broken
+                    or self.new_problems)
 
     @property
     def new_errors(self) -> list[Problem]:
@@ -171,18 +187,59 @@ def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]
     return sorted(paths)
 
 
+def unloaded_facts(missing: list[Fact], folder: Path, root: Path,
+                   problems: list[Problem]) -> dict[str, list[Problem]]:
+    """Of the facts *missing* from a revision's loaded content (its *folder*, its files
+    named relative to *root*), those its fact files still hold, by id, with *problems*
+    (the revision's) within each one's record, or within its file when that file holds
+    no list of facts that can be read (it does not parse, say).  The files looked in are
+    the missing facts' own and the fact files with errors (a fact moved into one)."""
+    if not missing:
+        return {}
+    fact_files = {display_path(path, root): path
+                  for path in find_content_files(folder)["facts"]}
+    with_errors = {p.path for p in problems if p.severity == "error"}
+    records: dict[str, tuple[str, int, int]] = {}  # id -> (file, first line, last line)
+    unreadable: set[str] = set()
+    for shown in sorted(({f.loc[0] for f in missing} | with_errors) & fact_files.keys()):
+        parsed, _ = parse_yaml(fact_files[shown], shown)
+        data = parsed.data if parsed is not None else None
+        items = data.get("facts") if isinstance(data, YamlMap) else None
+        if not isinstance(items, YamlSeq):
+            unreadable.add(shown)
+            continue
+        starts = [items.loc_of(i)[0] for i in range(len(items))] + [sys.maxsize]
+        for index, item in enumerate(items):
+            if isinstance(item, YamlMap) and isinstance(item.get("id"), str):
+                records.setdefault(item["id"], (shown, starts[index], starts[index + 1] - 1))
+    found: dict[str, list[Problem]] = {}
+    for fact in missing:
+        if fact.id in records:
+            shown, first, last = records[fact.id]
+            found[fact.id] = [p for p in problems if p.path == shown and first <= p.line <= last]
+        elif fact.loc[0] in unreadable and fact.loc[0] in with_errors:
+            found[fact.id] = [p for p in problems if p.path == fact.loc[0]]
+    return found
+
+
 def _problem_key(problem: Problem) -> tuple:
     return (problem.path, problem.rule, problem.message)
 
 
 def diff_contents(base: Content, head: Content, base_problems: list[Problem],
-                  head_problems: list[Problem]) -> ContentDiff:
-    """Facts added, removed and changed from *base* to *head*, by id."""
+                  head_problems: list[Problem],
+                  unloaded: dict[str, list[Problem]] | None = None) -> ContentDiff:
+    """Facts added, removed, changed and broken from *base* to *head*, by id.  *unloaded*:
+    the base's facts that the head's files hold but that did not load there, with their
+    problems (:func:`unloaded_facts`); they are broken, not removed."""
     old = {f.id: f for f in base.facts}
     new = {f.id: f for f in head.facts}
+    unloaded = unloaded or {}
     result = ContentDiff()
     result.added = [new[i] for i in sorted(new.keys() - old.keys())]
-    result.removed = [old[i] for i in sorted(old.keys() - new.keys())]
+    missing = sorted(old.keys() - new.keys())
+    result.removed = [old[i] for i in missing if i not in unloaded]
+    result.broken = [BrokenFact(old[i], unloaded[i]) for i in missing if i in unloaded]
     for shared_id in sorted(old.keys() & new.keys()):
         before, after = _describe_fields(old[shared_id]), _describe_fields(new[shared_id])
         names = list(after) + [n for n in before if n not in after]
@@ -216,9 +273,11 @@ def compare_revisions(repo: Path, content_rel: str, base_rev: str,
                 raise ReportgenError(f"no content folder '{content_rel}' in the working "
                                      "tree (--content names it, relative to the "
                                      "repository's top folder)")
-            loaded.append((content, problems))
-    (base, base_problems), (head, head_problems) = loaded
-    return diff_contents(base, head, base_problems, head_problems)
+            loaded.append((content, problems, folder, root))
+        (base, base_problems, _, _), (head, head_problems, head_folder, head_root) = loaded
+        missing = [f for f in base.facts if f.id not in head.fact_by_id]
+        unloaded = unloaded_facts(missing, head_folder, head_root, head_problems)
+    return diff_contents(base, head, base_problems, head_problems, unloaded)
 
 
 def _cell(text: str) -> str:
@@ -231,8 +290,9 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
     lines = [f"## Fact changes: {base_rev} → {head_name}", ""]
     if diff.empty:
         return "\n".join(lines + ["No fact changes and no new problems.", ""])
+    broken = f", {len(diff.broken)} broken" if diff.broken else ""
     lines += [f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} "
-              f"changed; {len(diff.new_problems)} new problem(s).", ""]
+              f"changed{broken}; {len(diff.new_problems)} new problem(s).", ""]
     for title, facts in (("Added", diff.added), ("Removed", diff.removed)):
         if not facts:
             continue
@@ -255,6 +315,18 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
                     sign = "+" if change.percent > 0 else ""
                     extra = f" ({sign}{format_number(round(change.percent, 1), 'en')}%)"
                 lines.append(f"  - {name}: {old or '(none)'} → {new or '(none)'}{extra}")
+        lines.append("")
+    if diff.broken:
+        at_head = f"at {head_rev}" if head_rev else "in the working tree"
+        lines += [f"### Broken at head ({len(diff.broken)})", ""]
+        for item in diff.broken:
+            f = item.old
+            lines.append(f"- `{f.id}` ({f.region.name}, {f.metric.label}, {f.period.text}; "
+                         f"{_figure(f)} at base): has problems {at_head}, which leave it "
+                         "off the site")
+            lines += [f"  - `{p.format()}`" for p in item.problems] or [
+                "  - none in its own lines: it refers to a region, program, metric or source "
+                "that has problems (below)"]
         lines.append("")
     if diff.pages:
         lines += _pages_section(diff.pages)
@@ -295,6 +367,10 @@ def json_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> str:
                 "period": f.period.text, "status": f.status, "value": f.value.as_json(),
                 "unit": f.unit, "sources": [c.source.id for c in f.citations]}
 
+    def problem(p: Problem) -> dict:
+        return {"path": p.path, "line": p.line, "column": p.column, "rule": p.rule,
+                "severity": p.severity, "message": p.message}
+
     return json.dumps({
         "base": base_rev, "head": head_rev,
         "added": [fact(f) for f in diff.added],
@@ -302,8 +378,8 @@ def json_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> str:
         "changed": [{"id": c.new.id, "percent": c.percent,
                      "fields": [{"field": n, "old": o, "new": w} for n, o, w in c.fields]}
                     for c in diff.changed],
+        "broken": [{**fact(b.old), "problems": [problem(p) for p in b.problems]}
+                   for b in diff.broken],
         "pages": diff.pages,
-        "new_problems": [{"path": p.path, "line": p.line, "column": p.column, "rule": p.rule,
-                          "severity": p.severity, "message": p.message}
-                         for p in diff.new_problems],
+        "new_problems": [problem(p) for p in diff.new_problems],
     }, ensure_ascii=False, indent=2)

@@ -169,6 +169,7 @@ def test_diff_as_json(revisions):
         "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
         "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
         "sources/index.html", "sources/warta-2024/index.html")
+    assert report["broken"] == []
     assert report["new_problems"] == []
 
 
@@ -347,3 +348,81 @@ def test_pages_showing_a_figure_that_disagrees_with_a_new_one_are_affected(repo)
         "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
         "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
         "sources/index.html", "sources/warta-2024/index.html")
+
+
+REGION_LINE = "    region: kota-contoh\n    programs: [jkk]\n"  # kota-contoh-peserta-2023's
+
+
+def test_a_fact_made_invalid_is_broken_not_removed(repo):
+    """A mistyped region keeps the fact off the head's site: it is reported with its
+    problem, not as removed, and the diff fails."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    base = git(repo, "rev-parse", "HEAD")
+    edit(facts, REGION_LINE, REGION_LINE.replace("kota-contoh", "kota-contho"))
+    head = commit(repo, "mistyped region")
+    problem = ("content/facts/kota-contoh.yaml:3:13: RG104 unknown region 'kota-contho' "
+               "(did you mean 'kota-contoh'?)")
+    result = run_cli("diff", base, head)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"Diff failed: 1 new error(s) at {head}.\n"
+    assert "0 added, 0 removed, 0 changed, 1 broken; 1 new problem(s)." in result.stdout
+    parts = sections(result.stdout)
+    assert set(parts) == {"Broken at head", "Pages affected", "Problems this change introduces"}
+    assert parts["Broken at head"] == (
+        "- `kota-contoh-peserta-2023` (Kota Contoh, Peserta terlindungi, 2023; 1.000 orang "
+        f"at base): has problems at {head}, which leave it off the site\n"
+        f"  - `{problem}`")
+    assert parts["Pages affected"] == pages_section(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html", "sources/index.html")
+
+    as_json = run_cli("diff", base, head, "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
+    assert report["removed"] == []
+    assert [(b["id"], b["value"], [(p["rule"], p["line"]) for p in b["problems"]])
+            for b in report["broken"]] == [("kota-contoh-peserta-2023", 1000, [("RG104", 3)])]
+
+
+def test_a_removed_fact_beside_a_broken_one_is_still_removed(revisions, repo):
+    base, _ = revisions  # kota-contoh-peserta-2023 removed, among other changes
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "    metric: contribution-budget\n", "    metric: contribution-budgt\n")
+    result = run_cli("diff", base)
+    assert result.exit_code == 1
+    assert "1 added, 1 removed, 1 changed, 1 broken; 1 new problem(s)." in result.stdout
+    parts = sections(result.stdout)
+    assert "`kota-contoh-peserta-2023`" in parts["Removed"]
+    assert parts["Broken at head"].startswith("- `kota-contoh-anggaran-2024` (")
+    assert "RG104 unknown metric 'contribution-budgt'" in parts["Broken at head"]
+
+
+def test_facts_of_a_file_that_does_not_parse_are_broken(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    facts.write_text("facts: [\n", encoding="utf-8")
+    result = run_cli("diff", "HEAD", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["removed"] == []
+    assert [b["id"] for b in report["broken"]] == [
+        "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
+    assert {tuple((p["rule"], p["line"]) for p in b["problems"])
+            for b in report["broken"]} == {(("RG002", 2),)}
+    # A fact file deleted is a removal.
+    facts.unlink()
+    report = json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)
+    assert [f["id"] for f in report["removed"]] == [
+        "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
+    assert report["broken"] == []
+
+
+def test_a_fact_whose_region_has_problems_is_broken(repo):
+    """The fact's own lines are right; what it refers to is not."""
+    edit(repo / "content" / "regions.yaml", "    kind: city\n", "    kind: town\n")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 1
+    broken = sections(result.stdout)["Broken at head"]
+    assert broken.count("- `kota-contoh-") == 3
+    assert broken.count("  - none in its own lines: it refers to a region, program, metric "
+                        "or source that has problems (below)") == 3
+    assert "content/regions.yaml:" in sections(result.stdout)["Problems this change introduces"]
