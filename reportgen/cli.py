@@ -1,7 +1,8 @@
-"""The command line: ``reportgen build`` and ``reportgen check``.
+"""The command line: ``reportgen build``, ``check``, ``serve``, ``diff`` and ``schema``.
 
 This is the only module that prints or chooses an exit code: 0 success, 1 content
-problems (or a failed build), 2 usage errors (click's own).  Problems are printed one per
+problems (a failed build, new errors in ``diff``'s head), 2 usage errors (click's own,
+an unknown revision).  Problems are printed one per
 line as ``path:line:col: RULE message (hint)``; a traceback is never shown.
 """
 
@@ -340,7 +341,8 @@ def check(content_dir: Path, archive_dir: Path | None, output_format: str, stric
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json"]),
               default="markdown", show_default=True, help="Output format.")
 def diff(base: str, head: str | None, content_rel: str, output_format: str) -> None:
-    """Compare the facts at git revision BASE with HEAD (default: the working tree)."""
+    """Compare the facts at git revision BASE with HEAD (default: the working tree); exit
+    1 when HEAD has errors that BASE does not."""
     from .diff import compare_revisions, json_report, markdown_report, repo_root
 
     try:
@@ -351,6 +353,10 @@ def diff(base: str, head: str | None, content_rel: str, output_format: str) -> N
         sys.exit(2)
     report = json_report if output_format == "json" else markdown_report
     click.echo(report(result, base, head))
+    if result.new_errors:
+        click.echo(f"Diff failed: {len(result.new_errors)} new error(s) at "
+                   f"{head or 'the working tree'}.", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -91,10 +91,12 @@ class Page:
     def shown(self) -> str:
         """What the page shows of the facts, as text: the ids of those in its groups and
         of those it shows beyond them (``depends_on``, a chart), a program's national
-        page's count of figures per province, and the list of sources' count of figures
-        per source."""
+        page's count of figures per province, the list of sources' count of figures per
+        source, and the overview's count of figures per region."""
         parts = [f"{province.id} {count}" for province, count, _ in self.extra.get("parts", ())]
         parts += [f"{source} {count}" for source, count in self.extra.get("counts", {}).items()]
+        parts += [f"{region} {len(facts)}"
+                  for region, facts in self.extra.get("facts_by_region", {}).items() if facts]
         return "\n\n".join(["\n".join(map(fact_id, self.members)), "\n".join(self.depends_on),
                              "\n".join(parts)])
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.diff import ContentDiff, markdown_report
+from reportgen.errors import Problem
 from tests.conftest import DATA, run_cli
 
 MINIMAL = DATA / "minimal" / "content"
@@ -84,12 +86,25 @@ def revisions(repo) -> tuple[str, str]:
     return base, head
 
 
+def both_languages(*paths: str) -> list[str]:
+    """The output paths of pages in Indonesian (at the root) and English (under en/)."""
+    return sorted([*paths, *(f"en/{path}" for path in paths)])
+
+
+def pages_section(*paths: str) -> str:
+    """The 'Pages affected' section of a report listing *paths* in both languages."""
+    return (f"Paths of the Bahasa Indonesia pages; each one's English version, at the same "
+            f"path under `en/`, is affected too ({2 * len(paths)} pages in all).\n\n"
+            + "\n".join(f"- `{path}`" for path in sorted(paths)))
+
+
 def sections(markdown: str) -> dict[str, str]:
-    """'### Title (n)' sections of a report, by title without the count."""
+    """'### Title (n)' sections of a report, by title without the count: their text
+    without the blank lines around it."""
     found = {}
     for part in markdown.split("\n### ")[1:]:
         title, _, body = part.partition("\n")
-        found[title.rsplit(" (", 1)[0]] = body
+        found[title.rsplit(" (", 1)[0]] = body.strip("\n")
     return found
 
 
@@ -113,11 +128,13 @@ def test_diff_between_two_commits(revisions):
     assert f"  - quote (harian-2024-03-01): {OLD_QUOTE} → {NEW_QUOTE}" in changed
     # Nothing else about the two changed facts changed.
     assert len([line for line in changed.split("\n") if line.startswith("  - ")]) == 2
-    pages = parts["Pages affected"]
-    for page in ("regions/kota-contoh/index.html", "programs/jkk/index.html",
-                 "programs/iuran-apbd/index.html", "sources/harian-2024-03-01/index.html",
-                 "sources/warta-2024/index.html"):
-        assert f"- `{page}`" in pages
+    # The removed fact was a headline figure: the overview showed it.  The list of
+    # sources counts the figures of each source, and the overview those of each region.
+    assert "### Pages affected (7)\n" in out
+    assert parts["Pages affected"] == pages_section(
+        "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
+        "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
     assert "Traceback" not in result.output
 
 
@@ -148,7 +165,11 @@ def test_diff_as_json(revisions):
     assert changed["kota-contoh-target-2024"]["percent"] is None
     assert changed["kota-contoh-target-2024"]["fields"] == [
         {"field": "quote (harian-2024-03-01)", "old": OLD_QUOTE, "new": NEW_QUOTE}]
-    assert "regions/kota-contoh/index.html" in report["pages"]
+    assert report["pages"] == both_languages(
+        "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
+        "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
+    assert report["broken"] == []
     assert report["new_problems"] == []
 
 
@@ -160,6 +181,11 @@ def test_head_defaults_to_the_working_tree(repo):
     assert result.stdout.startswith("## Fact changes: HEAD → working tree\n")
     assert "0 added, 0 removed, 1 changed; 0 new problem(s)." in result.stdout
     assert "  - value: Rp2,2 miliar → Rp2,4 miliar (+9.1%)" in result.stdout
+    # Not a headline figure, and no count changes: the overview and the list of sources
+    # look the same.
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "programs/iuran-apbd/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html", "sources/warta-2024/index.html")
     # An explicit HEAD is the commit, not the working tree.
     same = run_cli("diff", "HEAD", "HEAD")
     assert "No fact changes and no new problems." in same.stdout
@@ -188,25 +214,32 @@ def test_new_problems_are_listed_but_old_ones_are_not(repo):
     line = text.count("\n") + 2  # the region line of the appended fact
 
     result = run_cli("diff", base)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "Diff failed: 1 new error(s) at the working tree.\n"
     assert "0 added, 0 removed, 0 changed; 1 new problem(s)." in result.stdout
     problems = sections(result.stdout)["Problems this change introduces"]
     assert (f"- `content/facts/kota-contoh.yaml:{line}:13: RG104 unknown region 'kota-contho' "
             "(did you mean 'kota-contoh'?)`") in problems
     assert "RG202" not in problems
 
-    report = json.loads(run_cli("diff", base, "--format", "json").stdout)
+    as_json = run_cli("diff", base, "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
     assert [(p["rule"], p["path"], p["line"]) for p in report["new_problems"]] == [
         ("RG104", "content/facts/kota-contoh.yaml", line)]
 
 
-def test_unknown_revision_exits_2_with_a_message(repo):
-    result = run_cli("diff", "no-such-revision")
+@pytest.mark.parametrize("args, rev", [
+    (["no-such-revision"], "no-such-revision"),
+    (["HEAD", "no-such-revision"], "no-such-revision"),
+    (["--", "--output=/tmp/x"], "--output=/tmp/x"),  # never passed to git as an option
+])
+def test_unknown_revision_exits_2_with_a_message(repo, args, rev):
+    result = run_cli("diff", *args)
     assert result.exit_code == 2
-    assert "Error:" in result.output
-    assert "no-such-revision" in result.output
-    assert "Traceback" not in result.output
-    assert run_cli("diff", "HEAD", "no-such-revision").exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: unknown revision '{rev}' (a commit, branch or tag of "
+                             "this repository)\n")
 
 
 def test_diff_outside_a_repository_exits_2(tmp_path, monkeypatch):
@@ -216,8 +249,23 @@ def test_diff_outside_a_repository_exits_2(tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     result = run_cli("diff", "HEAD")
     assert result.exit_code == 2
-    assert "Error:" in result.output
-    assert "Traceback" not in result.output
+    assert result.stderr == (f"Error: {outside} is not in a git repository (run reportgen "
+                             "diff inside the repository whose revisions it compares)\n")
+
+
+def test_diff_without_git_exits_2(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: git is not installed (reportgen diff reads the revisions "
+                             "with it)\n")
+
+
+def test_diff_of_a_missing_content_folder_exits_2(repo):
+    result = run_cli("diff", "HEAD", "--content", "no-such-folder")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: no content folder 'no-such-folder' in the working tree "
+                             "(--content names it, relative to the repository's top folder)\n")
 
 
 def test_a_second_occurrence_of_an_old_problem_is_new(repo):
@@ -228,6 +276,153 @@ def test_a_second_occurrence_of_an_old_problem_is_new(repo):
     edit(facts, "    region: kota-contoh\n    programs: [jkk, iuran-apbd]\n",
          "    region: kota-contho\n    programs: [jkk, iuran-apbd]\n")
     result = run_cli("diff", base)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     problems = sections(result.stdout).get("Problems this change introduces", "")
     assert "kota-contoh.yaml:15:13: RG104 unknown region 'kota-contho'" in problems
+
+
+def test_new_warnings_alone_do_not_fail_the_diff(repo):
+    """Removing the only fact citing a source leaves that source uncited (a warning)."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    text = facts.read_text(encoding="utf-8")
+    facts.write_text(text[:text.index("  - id: kota-contoh-anggaran-2024")], encoding="utf-8")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    problems = sections(result.stdout)["Problems this change introduces"]
+    assert "warning: RG303 source 'warta-2024' is not cited by any fact" in problems
+
+
+def test_pages_affected_are_every_page_showing_the_fact_in_both_languages(repo):
+    """A headline figure is on the overview as well as on its region's, programs' and
+    sources' pages; every one of them also exists in English."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "value: 1000\n", "value: 1200\n")  # kota-contoh-peserta-2023, a headline
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "  - value: 1.000 orang → 1.200 orang (+20%)" in result.stdout
+    assert "### Pages affected (4)\n" in result.stdout
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html")
+    report = json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)
+    assert report["pages"] == both_languages(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html")
+
+
+def test_a_page_affected_in_one_language_only_is_listed_by_its_own_path():
+    diff = ContentDiff(pages=["en/about/index.html", "en/index.html", "index.html"],
+                       new_problems=[Problem("content/x.yaml", 1, 1, "RG303", "m",
+                                             severity="warning")])
+    pages = sections(markdown_report(diff, "main", None))["Pages affected"]
+    assert pages == ("Paths of the Bahasa Indonesia pages; each one's English version, at "
+                     "the same path under `en/`, is affected too (3 pages in all).\n\n"
+                     "- `en/about/index.html` (its English version only)\n"
+                     "- `index.html`")
+
+
+def test_an_added_figure_changes_the_counts_on_the_overview_and_the_list_of_sources(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + NEW_FACT, encoding="utf-8")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
+
+
+def test_pages_showing_a_figure_that_disagrees_with_a_new_one_are_affected(repo):
+    """kota-contoh-peserta-2023 (JKK, from harian-2024-03-01) gets a marker naming the
+    new figure: its pages change too, as the build renders them again."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    other = (NEW_FACT.replace("peserta-2022", "peserta-2023-warta")
+             .replace("programs: [jkk]", "programs: [iuran-apbd]").replace('"2022"', '"2023"')
+             .replace("value: 800", "value: 1100")
+             .replace("Pada 2022 ada 800 peserta.", "Tahun lalu 1.100 peserta."))
+    facts.write_text(facts.read_text(encoding="utf-8") + other, encoding="utf-8")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "RG307" in sections(result.stdout)["Problems this change introduces"]
+    assert sections(result.stdout)["Pages affected"] == pages_section(
+        "index.html", "programs/iuran-apbd/index.html", "programs/jkk/index.html",
+        "regions/kota-contoh/index.html", "sources/harian-2024-03-01/index.html",
+        "sources/index.html", "sources/warta-2024/index.html")
+
+
+REGION_LINE = "    region: kota-contoh\n    programs: [jkk]\n"  # kota-contoh-peserta-2023's
+
+
+def test_a_fact_made_invalid_is_broken_not_removed(repo):
+    """A mistyped region keeps the fact off the head's site: it is reported with its
+    problem, not as removed, and the diff fails."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    base = git(repo, "rev-parse", "HEAD")
+    edit(facts, REGION_LINE, REGION_LINE.replace("kota-contoh", "kota-contho"))
+    head = commit(repo, "mistyped region")
+    problem = ("content/facts/kota-contoh.yaml:3:13: RG104 unknown region 'kota-contho' "
+               "(did you mean 'kota-contoh'?)")
+    result = run_cli("diff", base, head)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"Diff failed: 1 new error(s) at {head}.\n"
+    assert "0 added, 0 removed, 0 changed, 1 broken; 1 new problem(s)." in result.stdout
+    parts = sections(result.stdout)
+    assert set(parts) == {"Broken at head", "Pages affected", "Problems this change introduces"}
+    assert parts["Broken at head"] == (
+        "- `kota-contoh-peserta-2023` (Kota Contoh, Peserta terlindungi, 2023; 1.000 orang "
+        f"at base): has problems at {head}, which leave it off the site\n"
+        f"  - `{problem}`")
+    assert parts["Pages affected"] == pages_section(
+        "index.html", "programs/jkk/index.html", "regions/kota-contoh/index.html",
+        "sources/harian-2024-03-01/index.html", "sources/index.html")
+
+    as_json = run_cli("diff", base, head, "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
+    assert report["removed"] == []
+    assert [(b["id"], b["value"], [(p["rule"], p["line"]) for p in b["problems"]])
+            for b in report["broken"]] == [("kota-contoh-peserta-2023", 1000, [("RG104", 3)])]
+
+
+def test_a_removed_fact_beside_a_broken_one_is_still_removed(revisions, repo):
+    base, _ = revisions  # kota-contoh-peserta-2023 removed, among other changes
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "    metric: contribution-budget\n", "    metric: contribution-budgt\n")
+    result = run_cli("diff", base)
+    assert result.exit_code == 1
+    assert "1 added, 1 removed, 1 changed, 1 broken; 1 new problem(s)." in result.stdout
+    parts = sections(result.stdout)
+    assert "`kota-contoh-peserta-2023`" in parts["Removed"]
+    assert parts["Broken at head"].startswith("- `kota-contoh-anggaran-2024` (")
+    assert "RG104 unknown metric 'contribution-budgt'" in parts["Broken at head"]
+
+
+def test_facts_of_a_file_that_does_not_parse_are_broken(repo):
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    facts.write_text("facts: [\n", encoding="utf-8")
+    result = run_cli("diff", "HEAD", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["removed"] == []
+    assert [b["id"] for b in report["broken"]] == [
+        "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
+    assert {tuple((p["rule"], p["line"]) for p in b["problems"])
+            for b in report["broken"]} == {(("RG002", 2),)}
+    # A fact file deleted is a removal.
+    facts.unlink()
+    report = json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)
+    assert [f["id"] for f in report["removed"]] == [
+        "kota-contoh-anggaran-2024", "kota-contoh-peserta-2023", "kota-contoh-target-2024"]
+    assert report["broken"] == []
+
+
+def test_a_fact_whose_region_has_problems_is_broken(repo):
+    """The fact's own lines are right; what it refers to is not."""
+    edit(repo / "content" / "regions.yaml", "    kind: city\n", "    kind: town\n")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 1
+    broken = sections(result.stdout)["Broken at head"]
+    assert broken.count("- `kota-contoh-") == 3
+    assert broken.count("  - none in its own lines: it refers to a region, program, metric "
+                        "or source that has problems (below)") == 3
+    assert "content/regions.yaml:" in sections(result.stdout)["Problems this change introduces"]
