@@ -10,6 +10,7 @@ bad content: the content is ``None`` when any problem is an error.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Iterator
 
@@ -19,10 +20,12 @@ from .errors import Problem, current_file, display_path
 from .factcache import FactFileCache, freeze, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
-    Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
+    COUNT_UNITS, Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source,
+    UNITS, SLUG,
 )
 from .validate import (
     DATE, RecordChecker, bad_character, did_you_mean, link_allowed, top_level_records,
+    without_separators,
 )
 from .workers import WorkerFailed, can_fork, cores, forked_map
 
@@ -317,6 +320,7 @@ class _ContentBuilder:
                 citations.append(Citation(source, " ".join(cited["quote"].split()),
                                           cited.get("quote_en"),
                                           (checker.file.display, *item.loc_of("quote"))))
+        self.check_value(values, data, checker.file.display)  # even when other fields are wrong
         if not ok:
             return None
         fact = Fact(values["id"], region, fact_programs, metric, values["value"], values["unit"],
@@ -326,18 +330,50 @@ class _ContentBuilder:
         self.check_figure(fact, data, checker.file.display)
         return fact
 
+    def check_value(self, values: dict, data: YamlMap, display: str) -> None:
+        """A fact's value that cannot be right for its unit, or that YAML read otherwise
+        than it was meant: ``7.500``, an Indonesian 7,500, is the float 7.5.  *values* are
+        the fact's fields that are right: what depends on the unit waits for a right unit.
+        The numbers are checked as written, so that a range misread as 500 to 1.5 is
+        explained too.  A percentage keeps its decimals (read as thousands, 12.345 would be
+        far above 100%)."""
+        value, unit = values.get("value"), values.get("unit")
+        if value is not None and value.low < 0:
+            self.add((display, *data.loc_of("value")), "RG202", f"value {value.low} is negative",
+                     "counts and amounts cannot be below zero")
+        if value is not None and unit == "percent" and not 0 <= value.high <= 100:
+            self.add((display, *data.loc_of("value")), "RG203",
+                     f"percentage {value.high} is outside 0-100",
+                     "write 70 for 70%, not 0.7 or 7000")
+        if unit is None:
+            return
+        written = data.get("value")
+        numbers = ([("range low", written, "low"), ("range high", written, "high")]
+                   if isinstance(written, YamlMap) else [("value", data, "value")])
+        for name, mapping, key in numbers:
+            number = mapping.get(key)
+            if not isinstance(number, float) or not math.isfinite(number):
+                continue  # whole, or reported as not a number
+            where = (display, *mapping.loc_of(key))
+            text = mapping.text_of(key)
+            digits = without_separators(text) if text and unit != "percent" else None
+            if digits:
+                read = int(number) if number.is_integer() else number
+                self.add(where, "RG103", f"{name} {text} reads as {read}, not {digits}",
+                         "YAML reads a dot as a decimal point; write digits without "
+                         f"separators: {digits}")
+            elif unit in COUNT_UNITS and not number.is_integer():
+                self.add(where, "RG208", f"{name} {number} is not a whole number of {unit}",
+                         f"{', '.join(COUNT_UNITS[:-1])} and {COUNT_UNITS[-1]} are counted in "
+                         "whole numbers")
+
     def check_figure(self, fact: Fact, data: YamlMap, display: str) -> None:
-        """Values that cannot be right for their unit, metric or date."""
+        """A figure whose unit does not fit its metric, or an actual figure dated after an
+        article that reports it."""
         at = lambda key: (display, *data.loc_of(key))  # noqa: E731
         if fact.unit not in fact.metric.units:
             self.add(at("unit"), "RG207", f"unit '{fact.unit}' does not fit metric "
                      f"'{fact.metric.id}'", f"the metric is counted in {', '.join(fact.metric.units)}")
-        if fact.value.low < 0:
-            self.add(at("value"), "RG202", f"value {fact.value.low} is negative",
-                     "counts and amounts cannot be below zero")
-        if fact.unit == "percent" and not 0 <= fact.value.high <= 100:
-            self.add(at("value"), "RG203", f"percentage {fact.value.high} is outside 0-100",
-                     "write 70 for 70%, not 0.7 or 7000")
         if fact.status == "actual":
             start = (fact.period.start_year, *_month_day(fact.period.text, low=True))
             for citation in fact.citations:

@@ -181,6 +181,95 @@ def test_percentage_must_lie_between_0_and_100(content_dir, value, ok):
         assert_error(content_dir, "RG203", FACTS, 6, "percentage 150 is outside 0-100")
 
 
+SEPARATOR_HINT = "YAML reads a dot as a decimal point; write digits without separators: "
+
+
+@pytest.mark.parametrize("old, new, line, column, message, digits", [
+    ("value: 1000", "value: 7.500", 6, 12, "value 7.500 reads as 7.5, not 7500", "7500"),
+    ("value: 1000", "value: 7.000", 6, 12, "value 7.000 reads as 7, not 7000", "7000"),
+    ("{low: 1500, high: 2000}", "{low: 1.500, high: 2000}", 18, 18,
+     "range low 1.500 reads as 1.5, not 1500", "1500"),
+    ("{low: 1500, high: 2000}", "{low: 1.500, high: 2.000}", 18, 31,
+     "range high 2.000 reads as 2, not 2000", "2000"),
+    ("value: 2200000000", "value: 12.345", 30, 12, "value 12.345 reads as 12.345, not 12345",
+     "12345"),
+], ids=["thousands", "round-thousands", "range-low", "range-high", "rupiah"])
+def test_thousands_separated_by_a_dot_is_rg103_at_the_number(content_dir, old, new, line,
+                                                             column, message, digits):
+    """YAML reads 7.500 (Indonesian for 7,500) as the float 7.5: refused where it stands."""
+    edit(content_dir, FACTS, old, new)
+    content, problems = load(content_dir)
+    assert content is None
+    found = [p for p in problems if p.rule == "RG103" and p.message == message]
+    assert [(p.path, p.line, p.column, p.hint) for p in found] == [
+        (FACTS, line, column, SEPARATOR_HINT + digits)], [p.format() for p in problems]
+    assert all(p.rule == "RG103" for p in problems), [p.format() for p in problems]
+
+
+def test_a_range_misread_by_a_separator_is_explained_beside_low_above_high(content_dir):
+    edit(content_dir, FACTS, "{low: 1500, high: 2000}", "{low: 500, high: 1.500}")
+    content, problems = load(content_dir)
+    assert [(p.line, p.column, p.rule, p.message) for p in problems] == [
+        (18, 12, "RG204", "'value' of fact range low 500 exceeds high 1.5"),
+        (18, 29, "RG103", "range high 1.500 reads as 1.5, not 1500")]
+
+
+def test_a_separator_is_reported_beside_the_other_problems_of_its_fact(content_dir):
+    edit(content_dir, FACTS, "value: 1000", "value: 7.500")
+    edit(content_dir, FACTS, "status: actual", "status: aktual")
+    content, problems = load(content_dir)
+    assert [(p.line, p.column, p.rule) for p in problems] == [(6, 12, "RG103"), (9, 13, "RG107")]
+
+
+@pytest.mark.parametrize("written, digits", [
+    ('"1.250.000"', "1250000"), ("7,500", "7500"), ("2.200.000.000", "2200000000")])
+def test_number_yaml_reads_as_text_for_its_separators_names_the_digits(content_dir, written,
+                                                                      digits):
+    edit(content_dir, FACTS, "value: 1000", f"value: {written}")
+    problem = assert_error(content_dir, "RG103", FACTS, 6, "must be a number, not ")
+    assert problem.hint == f"write digits without separators: {digits}"
+
+
+@pytest.mark.parametrize("value", ["12.345", "2.5", "0.75", "99.999"])
+def test_a_percentage_keeps_its_decimals(content_dir, value):
+    """In a percentage a dot before three digits is a decimal point: read as thousands,
+    12.345 would be far above 100%."""
+    metrics = content_dir / "metrics.yaml"
+    metrics.write_text(metrics.read_text(encoding="utf-8") + PERCENT_METRIC, encoding="utf-8")
+    edit(content_dir, FACTS, "metric: participants-protected\n    value: 1000\n    unit: people",
+         f"metric: coverage-rate\n    value: {value}\n    unit: percent")
+    content, problems = load(content_dir)
+    assert problems == [] and content is not None
+    assert content.fact_by_id["kota-contoh-peserta-2023"].value.low == float(value)
+
+
+@pytest.mark.parametrize("value", ["2200000000.5", "0.75", "1.5"])
+def test_rupiah_may_have_decimals(content_dir, value):
+    edit(content_dir, FACTS, "value: 2200000000", f"value: {value}")
+    content, problems = load(content_dir)
+    assert problems == [] and content is not None
+
+
+@pytest.mark.parametrize("old, new, line, column, message", [
+    ("value: 1000", "value: 1000.5", 6, 12, "value 1000.5 is not a whole number of people"),
+    ("{low: 1500, high: 2000}", "{low: 1500, high: 2000.25}", 18, 30,
+     "range high 2000.25 is not a whole number of people"),
+    ("value: 1000\n    unit: people", "value: 0.5\n    unit: families", 6, 12,
+     "value 0.5 is not a whole number of families"),
+], ids=["people", "range-high", "families"])
+def test_a_count_must_be_a_whole_number(content_dir, old, new, line, column, message):
+    edit(content_dir, FACTS, old, new)
+    problem = assert_error(content_dir, "RG208", FACTS, line, message)
+    assert (problem.column, problem.message) == (column, message)
+    assert problem.hint == "people, families and villages are counted in whole numbers"
+
+
+def test_a_whole_float_count_is_a_whole_number(content_dir):
+    edit(content_dir, FACTS, "value: 1000", "value: 1000.0")
+    content, problems = load(content_dir)
+    assert problems == [] and content.fact_by_id["kota-contoh-peserta-2023"].value.low == 1000
+
+
 def test_range_low_above_high(content_dir):
     edit(content_dir, FACTS, "{low: 1500, high: 2000}", "{low: 2500, high: 2000}")
     assert_error(content_dir, "RG204", FACTS, 18, "low 2500 exceeds high 2000")
