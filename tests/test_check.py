@@ -155,6 +155,26 @@ def test_thousands_separator_is_rg103_at_the_number(tmp_path):
     assert "Check failed: 1 error(s), 0 warning(s)" in result.output
 
 
+def test_repeated_fact_id_is_reported_with_the_other_problems_of_its_fact(tmp_path):
+    """The second fact of a file takes the first one's id and has a misspelt status: one
+    run reports both, and so does the next run, which reads the file from the cache."""
+    content = real_content_copy(tmp_path)
+    facts = content / "facts" / "parepare.yaml"
+    lines = facts.read_text(encoding="utf-8").split("\n")
+    assert lines[53] == "  - id: parepare-target-peserta-2026" and lines[60] == "    status: target"
+    lines[53], lines[60] = "  - id: parepare-target-keluarga-2025", "    status: targte"
+    facts.write_text("\n".join(lines), encoding="utf-8")
+    expected = [
+        f"{facts}:54:5: RG106 fact id 'parepare-target-keluarga-2025' is used twice "
+        f"(first at {facts}:39:5; ids must be unique)",
+        f"{facts}:61:13: RG107 'status' of fact cannot be 'targte' (did you mean 'target'?)"]
+    for _ in range(2):
+        result = run_cli("check", "--content", content)
+        assert result.exit_code == 1, result.output
+        assert [m.group(0) for m in problem_lines(result.output)] == expected
+        assert "Check failed: 2 error(s), 0 warning(s)" in result.output
+
+
 def test_non_utf8_file_is_reported_with_the_other_problems(tmp_path):
     content = content_copy(tmp_path)
     (content / "facts" / "latin1.yaml").write_bytes(

@@ -161,6 +161,56 @@ def test_same_fact_id_in_two_files(content_dir):
     assert "first at facts/kota-contoh.yaml:14:5" in problems[1].hint
 
 
+def test_a_repeated_fact_id_is_reported_beside_the_other_problems_of_its_fact(content_dir):
+    """A fact that fails another check still holds its id: the repeat is not hidden."""
+    edit(content_dir, FACTS, "id: kota-contoh-target-2024", "id: kota-contoh-peserta-2023")
+    edit(content_dir, FACTS, "status: target", "status: targte")
+    content, problems = load(content_dir)
+    assert content is None
+    assert [p.format() for p in problems] == [
+        f"{FACTS}:14:5: RG106 fact id 'kota-contoh-peserta-2023' is used twice "
+        f"(first at {FACTS}:2:5; ids must be unique)",
+        f"{FACTS}:21:13: RG107 'status' of fact cannot be 'targte' (did you mean 'target'?)"]
+
+
+def test_a_fact_that_fails_its_checks_takes_its_id_from_a_later_one(content_dir):
+    edit(content_dir, FACTS, "status: actual", "status: aktual")
+    edit(content_dir, FACTS, "id: kota-contoh-target-2024", "id: kota-contoh-peserta-2023")
+    content, problems = load(content_dir)
+    assert [(p.line, p.column, p.rule) for p in problems] == [(9, 13, "RG107"), (14, 5, "RG106")]
+    assert problems[1].hint == f"first at {FACTS}:2:5; ids must be unique"
+    partial, _ = load_content(content_dir, base=content_dir, partial=True)
+    assert [f.id for f in partial.facts] == ["kota-contoh-anggaran-2024"]
+
+
+@pytest.mark.parametrize("first, second, expected", [
+    ("  - id: Kota_Contoh\n    region: kota-contoh", "  - id: Kota_Contoh\n    region: kota-contoh",
+     [(2, 9, "RG105"), (14, 9, "RG105")]),
+    ("  - region: kota-contoh", "  - region: kota-contoh", [(2, 5, "RG102"), (13, 5, "RG102")]),
+], ids=["not-a-slug", "missing"])
+def test_facts_whose_id_is_wrong_do_not_repeat_it(content_dir, first, second, expected):
+    """Two facts with the same wrong (or no) id: each is reported once, not as a repeat."""
+    edit(content_dir, FACTS, "  - id: kota-contoh-peserta-2023\n    region: kota-contoh", first)
+    edit(content_dir, FACTS, "  - id: kota-contoh-target-2024\n    region: kota-contoh", second)
+    content, problems = load(content_dir)
+    assert content is None
+    assert [(p.line, p.column, p.rule) for p in problems] == expected, \
+        [p.format() for p in problems]
+
+
+def test_a_repeated_registry_id_is_reported_beside_the_other_problems_of_its_record(
+        content_dir):
+    edit(content_dir, "regions.yaml", "  - id: kota-contoh\n", "  - id: provinsi-contoh\n")
+    edit(content_dir, "regions.yaml", "    kind: city\n", "    kind: kota\n")
+    content, problems = load(content_dir)
+    assert content is None
+    assert [p.format() for p in problems if p.path == "regions.yaml"] == [
+        "regions.yaml:14:5: RG106 region id 'provinsi-contoh' is used twice "
+        "(first at 8:5; ids must be unique)",
+        "regions.yaml:17:11: RG107 'kind' of region cannot be 'kota' "
+        "(one of: country, area, province, regency, city)"]
+
+
 # --- values ----------------------------------------------------------------------------
 
 def test_negative_value(content_dir):
@@ -413,16 +463,21 @@ def test_broken_registry_record_is_reported_once_not_at_every_reference(content_
 
 def test_fact_files_checked_in_forked_workers_give_what_checking_in_place_gives(tmp_path):
     """Many fact files are parsed and checked in worker processes.  The facts, their
-    order and every problem (a broken file among them) are the same as checked here.
-    Run in a fresh interpreter: this one may have started vl-convert, after which the
-    loader does not fork."""
+    order and every problem (a broken file among them, and a broken fact in another
+    that repeats an id of the first) are the same as checked here.  Run in a fresh
+    interpreter: this one may have started vl-convert, after which the loader does not
+    fork."""
     from benchmarks.generate import generate
 
     content = tmp_path / "content"
     generate(content, regions=40, facts_per_region=12)
-    broken = sorted((content / "facts").glob("*.yaml"))[3]
-    broken.write_text(broken.read_text(encoding="utf-8").replace("status: actual",
-                                                                 "status: aktual", 1))
+    files = sorted((content / "facts").glob("*.yaml"))
+    broken = files[3]
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("status: actual", "status: aktual", 1))
+    taken = text.split("- id: ", 1)[1].split("\n", 1)[0]
+    text = files[20].read_text(encoding="utf-8")
+    files[20].write_text(text.replace("- id: ", f"- id: {taken}\n  bogus: 1\n  former_id: ", 1))
     script = f"""
 import hashlib, pickle
 from pathlib import Path
@@ -449,12 +504,14 @@ except w.WorkerFailed as exc:
     assert str(exc) == "ValueError: a bug", exc
     failed_at = Path(current_file.get()).name
 print(len(forks), parallel[0].facts == in_place[0].facts, parallel[1] == in_place[1],
-      len(parallel[0].facts), sum(p.rule == "RG107" for p in parallel[1]), failed_at)
+      len(parallel[0].facts), sum(p.rule == "RG107" for p in parallel[1]),
+      sum(p.rule == "RG106" for p in parallel[1]), failed_at)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    forks, same_facts, same_problems, count, bad_status, failed_at = done.stdout.split()
+    forks, same_facts, same_problems, count, bad_status, repeated, failed_at = \
+        done.stdout.split()
     assert forks == "2" and same_facts == same_problems == "True"
-    assert int(count) > 400 and int(bad_status) == 1
+    assert int(count) > 400 and int(bad_status) == 1 and int(repeated) == 1
     assert failed_at == broken.name  # a bug in a worker is reported at its file (RG900)
