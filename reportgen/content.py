@@ -10,6 +10,7 @@ bad content: the content is ``None`` when any problem is an error.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Iterator
 
@@ -19,12 +20,18 @@ from .errors import Problem, current_file, display_path
 from .factcache import FactFileCache, freeze, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
-    Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source, UNITS, SLUG,
+    COUNT_UNITS, Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source,
+    UNITS, SLUG,
 )
 from .validate import (
     DATE, RecordChecker, bad_character, did_you_mean, link_allowed, top_level_records,
+    without_separators,
 )
 from .workers import WorkerFailed, can_fork, cores, forked_map
+
+FileChecked = tuple[list[Fact], list[Problem], list[tuple[str, tuple]]]
+"""One fact file checked: its facts, its problems, and the id and place of each fact in it
+whose id is right, whether or not the rest of the fact is."""
 
 
 def load_content(content_dir: Path, base: Path | None = None, partial: bool = False,
@@ -61,7 +68,7 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     builder = _ContentBuilder(problems)
     builder.broken_ids.update(broken_ids)
     context = (sources, regions, programs, metrics)
-    checked: list[tuple[list[Fact], list[Problem]] | None] = []
+    checked: list[FileChecked | None] = []
     unchecked: list[tuple[int, Path, str]] = []  # files the cache does not hold
     for path in files["facts"]:
         shown = display_path(path, base)
@@ -75,10 +82,12 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         if cache:
             cache.put(path, shown, registry_bytes, *found)
     facts: list[Fact] = []
-    for found_facts, found_problems in checked:
+    ids: list[tuple[str, tuple]] = []
+    for found_facts, found_problems, found_ids in checked:
         facts.extend(found_facts)
         problems.extend(found_problems)
-    facts = builder.unique_facts(facts)
+        ids.extend(found_ids)
+    facts = builder.unique_facts(facts, ids)
     disagreements = None
     if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
         builder.check_cited(sources, facts)
@@ -132,8 +141,8 @@ PARALLEL_FROM = 32
 
 
 def _check_fact_files(builder: "_ContentBuilder", files: list[tuple[int, Path, str]],
-                      context: tuple, processes: int) -> Iterator[tuple[list[Fact], list[Problem]]]:
-    """(facts, problems) of each fact file, in order.  Many files are parsed and checked
+                      context: tuple, processes: int) -> Iterator[FileChecked]:
+    """(facts, problems, ids) of each fact file, in order.  Many files are parsed and checked
     in forked workers, one per core (each file depends only on itself and the
     registries); their facts come back with references as ids and are linked to this
     process's registries again, so the result is the same as checking them here."""
@@ -144,17 +153,17 @@ def _check_fact_files(builder: "_ContentBuilder", files: list[tuple[int, Path, s
 
     def check(item: tuple[int, Path, str]):
         try:
-            found, problems = builder.fact_file(item[1], item[2], *context)
+            found, problems, ids = builder.fact_file(item[1], item[2], *context)
         except Exception as exc:  # a bug of reportgen's: raised again in the parent
-            return None, (item[2], f"{type(exc).__name__}: {exc}")
-        return [freeze(fact) for fact in found], problems
+            return None, (item[2], f"{type(exc).__name__}: {exc}"), []
+        return [freeze(fact) for fact in found], problems, ids
 
-    for frozen, problems in forked_map(check, files, processes, chunk=8):
+    for frozen, problems, ids in forked_map(check, files, processes, chunk=8):
         if frozen is None:
             shown, message = problems
             current_file.set(shown)  # the command reports it as RG900 at this file
             raise WorkerFailed(message)
-        yield [thaw(item, *context) for item in frozen], problems
+        yield [thaw(item, *context) for item in frozen], problems, ids
 
 
 def _make_source(v: dict, loc) -> Source:
@@ -199,26 +208,32 @@ class _ContentBuilder:
         return Site(**values) if values else None
 
     def registry(self, file: SourceFile | None, key: str, make) -> dict:
-        """Records of one registry file, by id; duplicates and bad records reported."""
+        """Records of one registry file, by id; duplicates and bad records reported.  An
+        id is taken by the first record that gives it right, whether or not the rest of
+        that record is."""
         if file is None:
             return {}
         current_file.set(file.display)
         checker = RecordChecker(file, self.problems)
         kind = key.rstrip("s")
         found: dict = {}
+        first: dict[str, tuple] = {}  # id -> (line, column) of the record that took it
         for data, loc in top_level_records(file, key, checker):
-            values = checker.record(data, loc, schema.REGISTRIES[key], kind)
-            if values is None:
+            values, whole = checker.fields(data, loc, schema.REGISTRIES[key], kind)
+            record_id = values.get("id") if values else None
+            if record_id is not None:
+                if record_id in first:
+                    at = first[record_id]
+                    self.add((file.display, *loc), "RG106",
+                             f"{kind} id '{record_id}' is used twice",
+                             f"first at {at[0]}:{at[1]}; ids must be unique")
+                    continue
+                first[record_id] = loc
+            if not whole:
                 if isinstance(data, YamlMap) and isinstance(data.get("id"), str):
                     self.broken_ids.add(data["id"])
                 continue
-            where = (file.display, *loc)
-            if values["id"] in found:
-                first = found[values["id"]].loc
-                self.add(where, "RG106", f"{kind} id '{values['id']}' is used twice",
-                         f"first at {first[0]}:{first[1]}; ids must be unique")
-                continue
-            found[values["id"]] = make(values, where)
+            found[record_id] = make(values, (file.display, *loc))
         return found
 
     def check_regions(self, regions: dict[str, Region]) -> None:
@@ -247,43 +262,53 @@ class _ContentBuilder:
                              did_you_mean(unit, UNITS) or f"one of: {', '.join(UNITS)}")
 
     def fact_file(self, path: Path, shown: str, sources, regions, programs,
-                  metrics) -> tuple[list[Fact], list[Problem]]:
-        """The facts of one file and the problems found in it (parsing included)."""
+                  metrics) -> FileChecked:
+        """The facts of one file, the problems found in it (parsing included), and the id
+        and place of each fact whose id is right, in order (for :meth:`unique_facts`)."""
         mine: list[Problem] = []
         outer, self.problems = self.problems, mine
         try:
             file, found = parse_yaml(path, shown)
             mine.extend(found)
             facts: list[Fact] = []
+            ids: list[tuple[str, tuple]] = []
             if file is not None:
                 current_file.set(file.display)
                 checker = RecordChecker(file, mine)
                 for data, loc in top_level_records(file, "facts", checker):
-                    fact = self.fact(checker, data, loc, sources, regions, programs, metrics)
+                    fact_id, fact = self.fact(checker, data, loc, sources, regions, programs,
+                                              metrics)
+                    if fact_id is not None:
+                        ids.append((fact_id, (file.display, *loc)))
                     if fact is not None:
                         facts.append(fact)
-            return facts, mine
+            return facts, mine, ids
         finally:
             self.problems = outer
 
-    def unique_facts(self, facts: list[Fact]) -> list[Fact]:
-        """Facts with ids not seen before; a repeated id is a problem (across files too)."""
-        seen: dict[str, tuple] = {}
-        unique = []
-        for fact in facts:
-            if fact.id in seen:
-                first = seen[fact.id]
-                self.add(fact.loc, "RG106", f"fact id '{fact.id}' is used twice",
-                         f"first at {first[0]}:{first[1]}:{first[2]}; ids must be unique")
-                continue
-            seen[fact.id] = fact.loc
-            unique.append(fact)
-        return unique
+    def unique_facts(self, facts: list[Fact], ids: list[tuple[str, tuple]]) -> list[Fact]:
+        """The facts whose ids were not seen before; a repeated id is a problem (across
+        files too).  *ids* are the id and place of every fact whose id is right, in file
+        order, so that a fact that failed other checks still shows its id is taken."""
+        first: dict[str, tuple] = {}
+        repeated: set[tuple] = set()
+        for fact_id, where in ids:
+            if fact_id in first:
+                at = first[fact_id]
+                self.add(where, "RG106", f"fact id '{fact_id}' is used twice",
+                         f"first at {at[0]}:{at[1]}:{at[2]}; ids must be unique")
+                repeated.add(where)
+            else:
+                first[fact_id] = where
+        return [fact for fact in facts if fact.loc not in repeated]
 
-    def fact(self, checker: RecordChecker, data, loc, sources, regions, programs, metrics):
+    def fact(self, checker: RecordChecker, data, loc, sources, regions, programs,
+             metrics) -> tuple[str | None, Fact | None]:
+        """One fact record checked: (its id, when the id itself is right; the Fact, when
+        everything is)."""
         values, ok = checker.fields(data, loc, schema.FACT, "fact")
         if values is None:
-            return None
+            return None, None
         where = (checker.file.display, *loc)
 
         def resolve(loc, ref: str, registry: dict, kind: str):
@@ -317,27 +342,60 @@ class _ContentBuilder:
                 citations.append(Citation(source, " ".join(cited["quote"].split()),
                                           cited.get("quote_en"),
                                           (checker.file.display, *item.loc_of("quote"))))
+        self.check_value(values, data, checker.file.display)  # even when other fields are wrong
         if not ok:
-            return None
+            return values.get("id"), None
         fact = Fact(values["id"], region, fact_programs, metric, values["value"], values["unit"],
                     values["period"], values["status"], citations, values.get("qualifier"),
                     values.get("note"), values.get("derivation"), values.get("headline", False),
                     where, values.get("note_en"))
         self.check_figure(fact, data, checker.file.display)
-        return fact
+        return fact.id, fact
+
+    def check_value(self, values: dict, data: YamlMap, display: str) -> None:
+        """A fact's value that cannot be right for its unit, or that YAML read otherwise
+        than it was meant: ``7.500``, an Indonesian 7,500, is the float 7.5.  *values* are
+        the fact's fields that are right: what depends on the unit waits for a right unit.
+        The numbers are checked as written, so that a range misread as 500 to 1.5 is
+        explained too.  A percentage keeps its decimals (read as thousands, 12.345 would be
+        far above 100%)."""
+        value, unit = values.get("value"), values.get("unit")
+        if value is not None and value.low < 0:
+            self.add((display, *data.loc_of("value")), "RG202", f"value {value.low} is negative",
+                     "counts and amounts cannot be below zero")
+        if value is not None and unit == "percent" and not 0 <= value.high <= 100:
+            self.add((display, *data.loc_of("value")), "RG203",
+                     f"percentage {value.high} is outside 0-100",
+                     "write 70 for 70%, not 0.7 or 7000")
+        if unit is None:
+            return
+        written = data.get("value")
+        numbers = ([("range low", written, "low"), ("range high", written, "high")]
+                   if isinstance(written, YamlMap) else [("value", data, "value")])
+        for name, mapping, key in numbers:
+            number = mapping.get(key)
+            if not isinstance(number, float) or not math.isfinite(number):
+                continue  # whole, or reported as not a number
+            where = (display, *mapping.loc_of(key))
+            text = mapping.text_of(key)
+            digits = without_separators(text) if text and unit != "percent" else None
+            if digits:
+                read = int(number) if number.is_integer() else number
+                self.add(where, "RG103", f"{name} {text} reads as {read}, not {digits}",
+                         "YAML reads a dot as a decimal point; write digits without "
+                         f"separators: {digits}")
+            elif unit in COUNT_UNITS and not number.is_integer():
+                self.add(where, "RG208", f"{name} {number} is not a whole number of {unit}",
+                         f"{', '.join(COUNT_UNITS[:-1])} and {COUNT_UNITS[-1]} are counted in "
+                         "whole numbers")
 
     def check_figure(self, fact: Fact, data: YamlMap, display: str) -> None:
-        """Values that cannot be right for their unit, metric or date."""
+        """A figure whose unit does not fit its metric, or an actual figure dated after an
+        article that reports it."""
         at = lambda key: (display, *data.loc_of(key))  # noqa: E731
         if fact.unit not in fact.metric.units:
             self.add(at("unit"), "RG207", f"unit '{fact.unit}' does not fit metric "
                      f"'{fact.metric.id}'", f"the metric is counted in {', '.join(fact.metric.units)}")
-        if fact.value.low < 0:
-            self.add(at("value"), "RG202", f"value {fact.value.low} is negative",
-                     "counts and amounts cannot be below zero")
-        if fact.unit == "percent" and not 0 <= fact.value.high <= 100:
-            self.add(at("value"), "RG203", f"percentage {fact.value.high} is outside 0-100",
-                     "write 70 for 70%, not 0.7 or 7000")
         if fact.status == "actual":
             start = (fact.period.start_year, *_month_day(fact.period.text, low=True))
             for citation in fact.citations:

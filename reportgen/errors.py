@@ -42,6 +42,7 @@ RULES: dict[str, str] = {
     "RG205": "period is not a year, month, date or span of years",
     "RG206": "actual figure dated after the article that reports it",
     "RG207": "unit does not fit the metric",
+    "RG208": "count that is not a whole number",
     # Citations
     "RG301": "figure without a source",
     "RG302": "citation without a quote",

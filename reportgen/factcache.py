@@ -1,7 +1,7 @@
 """On-disk cache of checked fact files, so unchanged files are not parsed again.
 
-Parsing and checking YAML is the slowest part of loading content.  A fact file's facts
-and problems depend only on its bytes, the path it is shown under, the registry files
+Parsing and checking YAML is the slowest part of loading content.  A fact file's facts,
+problems and fact ids depend only on its bytes, the path it is shown under, the registry files
 (ids, units and dates it is checked against) and reportgen's own version, so they are
 stored under a hash of exactly those.  Facts are stored with their references as ids and
 linked to the registries' objects again on the way out.
@@ -29,7 +29,7 @@ from .cachetidy import mark_used, write_entry
 from .errors import Problem
 from .model import Citation, Fact
 
-FORMAT = "reportgen-facts-2"
+FORMAT = "reportgen-facts-3"
 """Bump when the stored shape or the checks change, so old entries are not used."""
 
 
@@ -78,7 +78,7 @@ class FactFileCache:
         self.fingerprints: dict[str, str] = {}
         self._last_registries: tuple = (None, b"", None)
         self._registries_held: tuple[str, tuple] | None = None  # (digest, objects)
-        self._held: dict[str, tuple] = {}  # entry -> (facts, prints, problems), last load's
+        self._held: dict[str, tuple] = {}  # entry -> (facts, prints, problems, ids), last load's
         self._holding: dict[str, tuple] = {}  # the same, of the load going on
 
     @classmethod
@@ -162,15 +162,16 @@ class FactFileCache:
         write_entry(entry, pickle.dumps(value, protocol=5))
 
     def get(self, path: Path, shown: str, registry_bytes: list[bytes],
-            registries: tuple) -> tuple[list[Fact], list[Problem]] | None:
-        """The cached (facts, problems) of *path*, or None."""
+            registries: tuple) -> tuple[list[Fact], list[Problem], list[tuple]] | None:
+        """The cached (facts, problems, ids) of *path* (see ``_ContentBuilder.fact_file``),
+        or None."""
         entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
         held = self._held.get(entry.name)
         if held is not None:
-            facts, prints, problems = held
+            facts, prints, problems, ids = held
         else:
             try:
-                frozen, prints, problems = pickle.loads(entry.read_bytes())
+                frozen, prints, problems, ids = pickle.loads(entry.read_bytes())
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
                 return None
             mark_used(entry)
@@ -178,15 +179,15 @@ class FactFileCache:
                 facts = [thaw(item, *registries) for item in frozen]
             except KeyError:  # a registry changed in a way the key did not capture: re-check
                 return None
-        self._holding[entry.name] = (facts, prints, problems)
+        self._holding[entry.name] = (facts, prints, problems, ids)
         self.fingerprints.update(zip((f.id for f in facts), prints))
-        return list(facts), list(problems)
+        return list(facts), list(problems), list(ids)
 
     def put(self, path: Path, shown: str, registry_bytes: list[bytes], facts: list[Fact],
-            problems: list[Problem]) -> None:
+            problems: list[Problem], ids: list[tuple]) -> None:
         frozen = [freeze(f) for f in facts]
         prints = [fingerprint(item) for item in frozen]
         self.fingerprints.update(zip((f.id for f in facts), prints))
         entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
-        self._store(entry, (frozen, prints, problems))
-        self._holding[entry.name] = (list(facts), prints, list(problems))
+        self._store(entry, (frozen, prints, problems, ids))
+        self._holding[entry.name] = (list(facts), prints, list(problems), list(ids))

@@ -3,7 +3,8 @@
 YAML is parsed with PyYAML's safe composer (libyaml's C version when installed) into
 nodes, and the nodes are turned into plain Python values by this module: mappings become
 :class:`YamlMap` and sequences :class:`YamlSeq`, which remember where each key and value
-stood, so later stages can point at the exact line of a bad value.
+stood, so later stages can point at the exact line of a bad value (and how a float was
+written: ``7.500`` and ``7.5`` are the same float).
 
 Only plain YAML is accepted: any tag outside the core schema (``!!python/...``, custom
 ``!tags``) is a problem, never executed.  Work is bounded: files over
@@ -47,6 +48,7 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+_FLOAT = "tag:yaml.org,2002:float"
 
 
 class _Rejected:
@@ -60,13 +62,15 @@ REJECTED = _Rejected()
 
 
 class YamlMap(dict):
-    """A mapping that knows where it, each key and each value stood in its file."""
+    """A mapping that knows where it, each key and each value stood in its file, and how
+    each value that YAML read as a float was written."""
 
     def __init__(self, loc: Loc):
         super().__init__()
         self.loc = loc
         self.key_locs: dict[object, Loc] = {}
         self.value_locs: dict[object, Loc] = {}
+        self.float_texts: dict[object, str] = {}
 
     def loc_of(self, key: object) -> Loc:
         """Where the value of *key* stands, or the mapping itself when the key is absent."""
@@ -75,6 +79,11 @@ class YamlMap(dict):
     def key_loc(self, key: object) -> Loc:
         """Where *key* itself stands (for unknown-key messages)."""
         return self.key_locs.get(key, self.loc)
+
+    def text_of(self, key: object) -> str | None:
+        """How the value of *key* was written when YAML read it as a float ('7.500' for
+        7.5, so that a thousands separator can be told from a decimal point), else None."""
+        return self.float_texts.get(key)
 
 
 class YamlSeq(list):
@@ -210,6 +219,8 @@ class _Converter:
             mapping[key] = self.convert(value_node, depth + 1)
             mapping.key_locs[key] = _loc(key_node)
             mapping.value_locs[key] = _loc(value_node)
+            if value_node.tag == _FLOAT:
+                mapping.float_texts[key] = value_node.value
         return mapping
 
 

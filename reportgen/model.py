@@ -6,7 +6,8 @@ on each field: every reference resolves, every fact has at least one quoted sour
 
 The controlled vocabularies (statuses, qualifiers, units, region kinds) live here, with
 their Indonesian and English labels, because code depends on them (an *actual* figure is
-checked against its article's date; a *percent* must lie in 0-100).
+checked against its article's date; a *percent* must lie in 0-100; a count is a whole
+number).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ UNITS = _vocabulary(
     Term("IDR", "rupiah", "rupiah"),
     Term("percent", "persen", "percent"),
 )
+
+COUNT_UNITS = ("people", "families", "villages")
+"""The units that count things (not amounts of money or shares): their figures are whole
+numbers."""
 
 REGION_KINDS = _vocabulary(
     Term("country", "Negara", "Country"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, SLUG, STATUSES, UNITS
+from .model import COUNT_UNITS, PROGRAM_KINDS, QUALIFIERS, REGION_KINDS, SLUG, STATUSES, UNITS
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,8 @@ FACT = [
     FieldSpec("region", "slug", True, "Id of the region the figure is about."),
     FieldSpec("programs", "slugs", True, "Ids of the programs or schemes it concerns."),
     FieldSpec("metric", "slug", True, "Id of what is counted."),
-    FieldSpec("value", "value", True, "The figure: a number, or {low, high} for a range."),
+    FieldSpec("value", "value", True, "The figure: a number, or {low, high} for a range; "
+              "digits without thousands separators (7500, not 7.500), whole for counts."),
     FieldSpec("unit", "choice", True, "Unit of the value.", tuple(UNITS)),
     FieldSpec("period", "period", True, "Year or date the figure refers to."),
     FieldSpec("status", "choice", True, "What kind of figure it is.", tuple(STATUSES)),
@@ -181,6 +182,16 @@ def _record(specs: list[FieldSpec]) -> dict:
     }
 
 
+def _whole_counts() -> dict:
+    """The rule across a fact's fields that a schema can state: a value counted in people,
+    families or villages is whole (RG208).  Thousands separators (RG103) it cannot see:
+    ``7.500`` reaches it as the number 7.5."""
+    whole = {"type": "integer"}
+    return {"if": {"properties": {"unit": {"enum": list(COUNT_UNITS)}}, "required": ["unit"]},
+            "then": {"properties": {"value": {"anyOf": [
+                whole, {"type": "object", "properties": {"low": whole, "high": whole}}]}}}}
+
+
 def json_schemas() -> dict[str, dict]:
     """A JSON Schema (draft 2020-12) per kind of content file, by file kind."""
     def document(kind: str, title: str, body: dict) -> dict:
@@ -189,7 +200,10 @@ def json_schemas() -> dict[str, dict]:
                 "title": title, **body}
 
     def listing(key: str, specs: list[FieldSpec]) -> dict:
-        return {"type": "object", "properties": {key: {"type": "array", "items": _record(specs)}},
+        items = _record(specs)
+        if key == "facts":
+            items["allOf"] = [_whole_counts()]
+        return {"type": "object", "properties": {key: {"type": "array", "items": items}},
                 "required": [key], "additionalProperties": False}
 
     schemas = {"site": document("site", "reportgen site.yaml", _record(SITE))}

@@ -24,6 +24,8 @@ _URL = re.compile(r"^https?://[^\s/$.?#\"<>\\^`{|}][^\s\"<>\\^`{|}]*$", re.IGNOR
 
 
 _SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}([.,])\d{3}(?:\1\d{3})*$")
+"""Digits grouped in threes by dots or by commas: 7.500, 1.250.000, 7,500."""
 
 
 def link_allowed(url: str) -> bool:
@@ -41,6 +43,13 @@ def bad_character(text: str) -> str | None:
                 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
             return f"U+{code:04X}"
     return None
+
+
+def without_separators(text: str) -> str | None:
+    """*text* as it should be written when it is a whole number with its thousands grouped
+    by dots or commas ('7.500' -> '7500', '-1,250,000' -> '-1250000'); None otherwise."""
+    grouped = _GROUPED.match(text)
+    return text.replace(grouped[1], "").lstrip("+") if grouped else None
 
 
 def did_you_mean(word: object, choices) -> str:
@@ -199,8 +208,9 @@ class RecordChecker:
 
     def number(self, value: object, loc, kind_name: str):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
+            digits = without_separators(value) if isinstance(value, str) else None
             self.problem(loc, "RG103", f"{kind_name} must be a number, not {value!r}",
-                         "write digits without separators: 530000, 2200000000, 70")
+                         f"write digits without separators: {digits or '530000, 2200000000, 70'}")
             return _BAD
         try:
             finite = math.isfinite(value)

@@ -107,7 +107,7 @@ def test_fixtures_cover_every_required_problem_class():
     rules = {e.rule for path in FIXTURES for e in read_fixture(path).expects}
     required = {"RG002", "RG003", "RG004", "RG005", "RG101", "RG102", "RG103", "RG104",
                 "RG105", "RG106", "RG107", "RG201", "RG202", "RG203", "RG204", "RG205",
-                "RG206", "RG207", "RG301", "RG302", "RG303", "RG307", "RG308"}
+                "RG206", "RG207", "RG208", "RG301", "RG302", "RG303", "RG307", "RG308"}
     assert required <= rules, sorted(required - rules)
     assert rules <= set(RULES)
 
@@ -133,6 +133,46 @@ def test_invalid_fixture(fixture_path: Path, tmp_path):
         assert severity == {fixture.exit == 0}, "warnings exit 0, errors exit 1"
     summary = "OK: " if fixture.exit == 0 else "Check failed: "
     assert summary in result.output
+
+
+def real_content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def test_thousands_separator_is_rg103_at_the_number(tmp_path):
+    """'7.500 keluarga' written as `value: 7.500` reads as 7.5 in YAML: check refuses it
+    where it stands instead of saying OK (the site would show '7,5 keluarga')."""
+    content = real_content_copy(tmp_path)
+    facts = content / "facts" / "parepare.yaml"
+    replace_once(facts, "    value: 744\n", "    value: 7.500\n")
+    result = run_cli("check", "--content", content)
+    assert result.exit_code == 1, result.output
+    assert [m.group(0) for m in problem_lines(result.output)] == [
+        f"{facts}:29:12: RG103 value 7.500 reads as 7.5, not 7500 (YAML reads a dot as a "
+        "decimal point; write digits without separators: 7500)"]
+    assert "Check failed: 1 error(s), 0 warning(s)" in result.output
+
+
+def test_repeated_fact_id_is_reported_with_the_other_problems_of_its_fact(tmp_path):
+    """The second fact of a file takes the first one's id and has a misspelt status: one
+    run reports both, and so does the next run, which reads the file from the cache."""
+    content = real_content_copy(tmp_path)
+    facts = content / "facts" / "parepare.yaml"
+    lines = facts.read_text(encoding="utf-8").split("\n")
+    assert lines[53] == "  - id: parepare-target-peserta-2026" and lines[60] == "    status: target"
+    lines[53], lines[60] = "  - id: parepare-target-keluarga-2025", "    status: targte"
+    facts.write_text("\n".join(lines), encoding="utf-8")
+    expected = [
+        f"{facts}:54:5: RG106 fact id 'parepare-target-keluarga-2025' is used twice "
+        f"(first at {facts}:39:5; ids must be unique)",
+        f"{facts}:61:13: RG107 'status' of fact cannot be 'targte' (did you mean 'target'?)"]
+    for _ in range(2):
+        result = run_cli("check", "--content", content)
+        assert result.exit_code == 1, result.output
+        assert [m.group(0) for m in problem_lines(result.output)] == expected
+        assert "Check failed: 2 error(s), 0 warning(s)" in result.output
 
 
 def test_non_utf8_file_is_reported_with_the_other_problems(tmp_path):

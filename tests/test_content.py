@@ -161,6 +161,56 @@ def test_same_fact_id_in_two_files(content_dir):
     assert "first at facts/kota-contoh.yaml:14:5" in problems[1].hint
 
 
+def test_a_repeated_fact_id_is_reported_beside_the_other_problems_of_its_fact(content_dir):
+    """A fact that fails another check still holds its id: the repeat is not hidden."""
+    edit(content_dir, FACTS, "id: kota-contoh-target-2024", "id: kota-contoh-peserta-2023")
+    edit(content_dir, FACTS, "status: target", "status: targte")
+    content, problems = load(content_dir)
+    assert content is None
+    assert [p.format() for p in problems] == [
+        f"{FACTS}:14:5: RG106 fact id 'kota-contoh-peserta-2023' is used twice "
+        f"(first at {FACTS}:2:5; ids must be unique)",
+        f"{FACTS}:21:13: RG107 'status' of fact cannot be 'targte' (did you mean 'target'?)"]
+
+
+def test_a_fact_that_fails_its_checks_takes_its_id_from_a_later_one(content_dir):
+    edit(content_dir, FACTS, "status: actual", "status: aktual")
+    edit(content_dir, FACTS, "id: kota-contoh-target-2024", "id: kota-contoh-peserta-2023")
+    content, problems = load(content_dir)
+    assert [(p.line, p.column, p.rule) for p in problems] == [(9, 13, "RG107"), (14, 5, "RG106")]
+    assert problems[1].hint == f"first at {FACTS}:2:5; ids must be unique"
+    partial, _ = load_content(content_dir, base=content_dir, partial=True)
+    assert [f.id for f in partial.facts] == ["kota-contoh-anggaran-2024"]
+
+
+@pytest.mark.parametrize("first, second, expected", [
+    ("  - id: Kota_Contoh\n    region: kota-contoh", "  - id: Kota_Contoh\n    region: kota-contoh",
+     [(2, 9, "RG105"), (14, 9, "RG105")]),
+    ("  - region: kota-contoh", "  - region: kota-contoh", [(2, 5, "RG102"), (13, 5, "RG102")]),
+], ids=["not-a-slug", "missing"])
+def test_facts_whose_id_is_wrong_do_not_repeat_it(content_dir, first, second, expected):
+    """Two facts with the same wrong (or no) id: each is reported once, not as a repeat."""
+    edit(content_dir, FACTS, "  - id: kota-contoh-peserta-2023\n    region: kota-contoh", first)
+    edit(content_dir, FACTS, "  - id: kota-contoh-target-2024\n    region: kota-contoh", second)
+    content, problems = load(content_dir)
+    assert content is None
+    assert [(p.line, p.column, p.rule) for p in problems] == expected, \
+        [p.format() for p in problems]
+
+
+def test_a_repeated_registry_id_is_reported_beside_the_other_problems_of_its_record(
+        content_dir):
+    edit(content_dir, "regions.yaml", "  - id: kota-contoh\n", "  - id: provinsi-contoh\n")
+    edit(content_dir, "regions.yaml", "    kind: city\n", "    kind: kota\n")
+    content, problems = load(content_dir)
+    assert content is None
+    assert [p.format() for p in problems if p.path == "regions.yaml"] == [
+        "regions.yaml:14:5: RG106 region id 'provinsi-contoh' is used twice "
+        "(first at 8:5; ids must be unique)",
+        "regions.yaml:17:11: RG107 'kind' of region cannot be 'kota' "
+        "(one of: country, area, province, regency, city)"]
+
+
 # --- values ----------------------------------------------------------------------------
 
 def test_negative_value(content_dir):
@@ -179,6 +229,95 @@ def test_percentage_must_lie_between_0_and_100(content_dir, value, ok):
         assert problems == [] and content is not None
     else:
         assert_error(content_dir, "RG203", FACTS, 6, "percentage 150 is outside 0-100")
+
+
+SEPARATOR_HINT = "YAML reads a dot as a decimal point; write digits without separators: "
+
+
+@pytest.mark.parametrize("old, new, line, column, message, digits", [
+    ("value: 1000", "value: 7.500", 6, 12, "value 7.500 reads as 7.5, not 7500", "7500"),
+    ("value: 1000", "value: 7.000", 6, 12, "value 7.000 reads as 7, not 7000", "7000"),
+    ("{low: 1500, high: 2000}", "{low: 1.500, high: 2000}", 18, 18,
+     "range low 1.500 reads as 1.5, not 1500", "1500"),
+    ("{low: 1500, high: 2000}", "{low: 1.500, high: 2.000}", 18, 31,
+     "range high 2.000 reads as 2, not 2000", "2000"),
+    ("value: 2200000000", "value: 12.345", 30, 12, "value 12.345 reads as 12.345, not 12345",
+     "12345"),
+], ids=["thousands", "round-thousands", "range-low", "range-high", "rupiah"])
+def test_thousands_separated_by_a_dot_is_rg103_at_the_number(content_dir, old, new, line,
+                                                             column, message, digits):
+    """YAML reads 7.500 (Indonesian for 7,500) as the float 7.5: refused where it stands."""
+    edit(content_dir, FACTS, old, new)
+    content, problems = load(content_dir)
+    assert content is None
+    found = [p for p in problems if p.rule == "RG103" and p.message == message]
+    assert [(p.path, p.line, p.column, p.hint) for p in found] == [
+        (FACTS, line, column, SEPARATOR_HINT + digits)], [p.format() for p in problems]
+    assert all(p.rule == "RG103" for p in problems), [p.format() for p in problems]
+
+
+def test_a_range_misread_by_a_separator_is_explained_beside_low_above_high(content_dir):
+    edit(content_dir, FACTS, "{low: 1500, high: 2000}", "{low: 500, high: 1.500}")
+    content, problems = load(content_dir)
+    assert [(p.line, p.column, p.rule, p.message) for p in problems] == [
+        (18, 12, "RG204", "'value' of fact range low 500 exceeds high 1.5"),
+        (18, 29, "RG103", "range high 1.500 reads as 1.5, not 1500")]
+
+
+def test_a_separator_is_reported_beside_the_other_problems_of_its_fact(content_dir):
+    edit(content_dir, FACTS, "value: 1000", "value: 7.500")
+    edit(content_dir, FACTS, "status: actual", "status: aktual")
+    content, problems = load(content_dir)
+    assert [(p.line, p.column, p.rule) for p in problems] == [(6, 12, "RG103"), (9, 13, "RG107")]
+
+
+@pytest.mark.parametrize("written, digits", [
+    ('"1.250.000"', "1250000"), ("7,500", "7500"), ("2.200.000.000", "2200000000")])
+def test_number_yaml_reads_as_text_for_its_separators_names_the_digits(content_dir, written,
+                                                                      digits):
+    edit(content_dir, FACTS, "value: 1000", f"value: {written}")
+    problem = assert_error(content_dir, "RG103", FACTS, 6, "must be a number, not ")
+    assert problem.hint == f"write digits without separators: {digits}"
+
+
+@pytest.mark.parametrize("value", ["12.345", "2.5", "0.75", "99.999"])
+def test_a_percentage_keeps_its_decimals(content_dir, value):
+    """In a percentage a dot before three digits is a decimal point: read as thousands,
+    12.345 would be far above 100%."""
+    metrics = content_dir / "metrics.yaml"
+    metrics.write_text(metrics.read_text(encoding="utf-8") + PERCENT_METRIC, encoding="utf-8")
+    edit(content_dir, FACTS, "metric: participants-protected\n    value: 1000\n    unit: people",
+         f"metric: coverage-rate\n    value: {value}\n    unit: percent")
+    content, problems = load(content_dir)
+    assert problems == [] and content is not None
+    assert content.fact_by_id["kota-contoh-peserta-2023"].value.low == float(value)
+
+
+@pytest.mark.parametrize("value", ["2200000000.5", "0.75", "1.5"])
+def test_rupiah_may_have_decimals(content_dir, value):
+    edit(content_dir, FACTS, "value: 2200000000", f"value: {value}")
+    content, problems = load(content_dir)
+    assert problems == [] and content is not None
+
+
+@pytest.mark.parametrize("old, new, line, column, message", [
+    ("value: 1000", "value: 1000.5", 6, 12, "value 1000.5 is not a whole number of people"),
+    ("{low: 1500, high: 2000}", "{low: 1500, high: 2000.25}", 18, 30,
+     "range high 2000.25 is not a whole number of people"),
+    ("value: 1000\n    unit: people", "value: 0.5\n    unit: families", 6, 12,
+     "value 0.5 is not a whole number of families"),
+], ids=["people", "range-high", "families"])
+def test_a_count_must_be_a_whole_number(content_dir, old, new, line, column, message):
+    edit(content_dir, FACTS, old, new)
+    problem = assert_error(content_dir, "RG208", FACTS, line, message)
+    assert (problem.column, problem.message) == (column, message)
+    assert problem.hint == "people, families and villages are counted in whole numbers"
+
+
+def test_a_whole_float_count_is_a_whole_number(content_dir):
+    edit(content_dir, FACTS, "value: 1000", "value: 1000.0")
+    content, problems = load(content_dir)
+    assert problems == [] and content.fact_by_id["kota-contoh-peserta-2023"].value.low == 1000
 
 
 def test_range_low_above_high(content_dir):
@@ -324,16 +463,21 @@ def test_broken_registry_record_is_reported_once_not_at_every_reference(content_
 
 def test_fact_files_checked_in_forked_workers_give_what_checking_in_place_gives(tmp_path):
     """Many fact files are parsed and checked in worker processes.  The facts, their
-    order and every problem (a broken file among them) are the same as checked here.
-    Run in a fresh interpreter: this one may have started vl-convert, after which the
-    loader does not fork."""
+    order and every problem (a broken file among them, and a broken fact in another
+    that repeats an id of the first) are the same as checked here.  Run in a fresh
+    interpreter: this one may have started vl-convert, after which the loader does not
+    fork."""
     from benchmarks.generate import generate
 
     content = tmp_path / "content"
     generate(content, regions=40, facts_per_region=12)
-    broken = sorted((content / "facts").glob("*.yaml"))[3]
-    broken.write_text(broken.read_text(encoding="utf-8").replace("status: actual",
-                                                                 "status: aktual", 1))
+    files = sorted((content / "facts").glob("*.yaml"))
+    broken = files[3]
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("status: actual", "status: aktual", 1))
+    taken = text.split("- id: ", 1)[1].split("\n", 1)[0]
+    text = files[20].read_text(encoding="utf-8")
+    files[20].write_text(text.replace("- id: ", f"- id: {taken}\n  bogus: 1\n  former_id: ", 1))
     script = f"""
 import hashlib, pickle
 from pathlib import Path
@@ -360,12 +504,14 @@ except w.WorkerFailed as exc:
     assert str(exc) == "ValueError: a bug", exc
     failed_at = Path(current_file.get()).name
 print(len(forks), parallel[0].facts == in_place[0].facts, parallel[1] == in_place[1],
-      len(parallel[0].facts), sum(p.rule == "RG107" for p in parallel[1]), failed_at)
+      len(parallel[0].facts), sum(p.rule == "RG107" for p in parallel[1]),
+      sum(p.rule == "RG106" for p in parallel[1]), failed_at)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    forks, same_facts, same_problems, count, bad_status, failed_at = done.stdout.split()
+    forks, same_facts, same_problems, count, bad_status, repeated, failed_at = \
+        done.stdout.split()
     assert forks == "2" and same_facts == same_problems == "True"
-    assert int(count) > 400 and int(bad_status) == 1
+    assert int(count) > 400 and int(bad_status) == 1 and int(repeated) == 1
     assert failed_at == broken.name  # a bug in a worker is reported at its file (RG900)

@@ -88,6 +88,19 @@ def test_dates_stay_strings(tmp_path):
     assert isinstance(file.data["year"], int)
 
 
+def test_floats_keep_the_text_they_were_written_as(tmp_path):
+    """7.500 and 7.5 are the same float; the text tells a thousands separator apart."""
+    file, problems = parse(tmp_path, "a: 7.500\nb: 7.5\nc: 7500\nd: '7.500'\n"
+                                     "e: {low: 1.250, high: 2}\n")
+    assert problems == []
+    assert file.data == {"a": 7.5, "b": 7.5, "c": 7500, "d": "7.500",
+                         "e": {"low": 1.25, "high": 2}}
+    assert [file.data.text_of(key) for key in "abcd"] == ["7.500", "7.5", None, None]
+    assert file.data["e"].text_of("low") == "1.250"
+    assert file.data["e"].text_of("high") is None
+    assert file.data.text_of("absent") is None
+
+
 # --- duplicate keys and invalid YAML ---------------------------------------------------
 
 def test_duplicate_key_is_rg003_at_the_second_key(tmp_path):

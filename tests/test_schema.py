@@ -128,7 +128,8 @@ def test_broken_registries_are_rejected():
     assert not validator("facts").is_valid({"fakta": []})
 
 
-SCHEMA_RULES = {"RG101", "RG102", "RG103", "RG105", "RG107", "RG205", "RG301", "RG302"}
+SCHEMA_RULES = {"RG101", "RG102", "RG103", "RG105", "RG107", "RG205", "RG208", "RG301",
+                "RG302"}
 """Rules a JSON Schema can express: an editor using the schema flags these too."""
 
 
@@ -200,6 +201,11 @@ AGREEMENT_CASES = {
     "number-as-site-title": ("site.yaml", "title: Contoh Kecil", "title: 2024"),
     "number-as-region-code": ("regions.yaml", 'code: "99"\n', "code: 99\n"),
     "empty-author-name": ("sources.yaml", "authors: []", 'authors: [""]'),
+    "fractional-count": ("facts/kota-contoh.yaml", "value: 1000\n", "value: 1000.5\n"),
+    "fractional-count-in-a-range": ("facts/kota-contoh.yaml", "high: 2000}", "high: 2000.5}"),
+    "whole-float-count": ("facts/kota-contoh.yaml", "value: 1000\n", "value: 1000.0\n"),
+    "fractional-rupiah": ("facts/kota-contoh.yaml", "value: 2200000000\n",
+                          "value: 2200000000.5\n"),
 }
 
 
