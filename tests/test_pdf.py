@@ -529,6 +529,7 @@ def test_a_failure_in_the_pdf_process_is_reported_and_leaves_the_previous_site(t
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("old", encoding="utf-8")
+    (out / ".reportgen-site").write_text("")  # (a site reportgen built: see build.SITE_MARK)
     done = _build_in_fresh_process("--pdf", "--content", MINIMAL, "--templates", templates,
                                    "--out", out)
     assert done.returncode == 1

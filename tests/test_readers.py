@@ -171,6 +171,7 @@ def test_a_failing_index_leaves_the_previous_site(tmp_path, monkeypatch):
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("old")
+    (out / ".reportgen-site").write_text("")  # (a site reportgen built: see build.SITE_MARK)
     seen = []
 
     def fail(process) -> None:
