@@ -21,6 +21,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -97,8 +98,7 @@ class SiteFiles:
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover_interrupted(self.out_dir)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-",
-                                             dir=self.out_dir.parent)).resolve()
+        self.staging = _new_folder(self.out_dir.parent, f".{self.out_dir.name}.new-").resolve()
         self.sizes: dict[str, int] = {}  # path -> bytes written
         self._inside: set[Path] = set()  # folders found to lie inside the staging folder
 
@@ -843,6 +843,20 @@ def _closing(report: PdfReport | None):
     finally:
         if report:
             report.close()
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new, empty folder in *parent*, named *prefix* and a random suffix, with the
+    permissions any folder made there gets (the umask's): the staging folder becomes the
+    site, which a web server running as another user must be able to read, and
+    tempfile.mkdtemp's folders are their owner's alone."""
+    while True:
+        folder = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
 
 
 def _read_text(path: Path) -> str | None:

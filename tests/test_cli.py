@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +227,15 @@ def test_an_unchanged_rebuild_says_the_warnings_again(copy_fixture, tmp_path):
     assert second.exit_code == 0
     assert "Nothing changed: 26 pages" in second.stdout
     assert [line for line in second.stderr.splitlines() if "warning:" in line] == said
+
+
+def test_the_site_folder_can_be_read_by_others_as_any_new_folder(tmp_path):
+    """A web server running as another user serves the folder: the site's top folder gets
+    the permissions the umask gives a new folder (it was its owner's alone, 0700)."""
+    old = os.umask(0o022)
+    try:
+        assert build(MINIMAL, tmp_path / "site").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "site").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "site" / "regions").stat().st_mode) == 0o755
