@@ -37,13 +37,13 @@ from .buildstate import (
 from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
 from .content import load_content
-from .errors import BuildError, ContentError, Problem
+from .errors import BuildError, ContentError, Problem, display_path
 from .export import facts_csv, facts_json
 from .factcache import FactFileCache, code_version
 from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
 from .model import Content
-from .pages import Page, plan_pages
+from .pages import Page, pages_showing, plan_pages
 from .render import make_environment, render_page
 from .search import (
     BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, SearchShards,
@@ -312,7 +312,8 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
                 job.vega.worker = job.worker  # vl-convert runs there (serve)
             elif one_shot:
                 job.vega.start_runtime()  # meanwhile, the pages are rendered here
-        rendered = _rendered_here(job, indexes)
+        rendered = (_rendered_here(job, indexes) if len(indexes) < PARALLEL_FROM
+                    else map(job.render, indexes))  # (many: written as they come)
     else:
         rendered = forked_map(job.render, indexes, workers, chunk=16)
     result = _RenderedPages(0.0, {}, {})
@@ -335,8 +336,10 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
 
 
 def _rendered_here(job: _RenderJob, indexes: list[int]) -> Iterator[_Rendered]:
-    """Pages rendered in this process (a few): every page first, then the chart images,
-    so that vl-convert's runtime, if it is starting (0.7 s), has started by the first."""
+    """A few pages rendered in this process: every page first, then the chart images, so
+    that vl-convert's runtime, if it is starting (0.7 s), has started by the first.  (Their
+    HTML waits in memory meanwhile: many pages, with --jobs 1 or where this process cannot
+    fork, are rendered and written one by one instead.)"""
     pages = [job.render(index, images=False) for index in indexes]
     for index, page in zip(indexes, pages):
         yield page.with_images(job.chart_images(index))
@@ -432,6 +435,12 @@ SITE_MARK_TEXT = ("This folder is a site built by reportgen. A build replaces al
                   " keep nothing else here.\n")
 
 
+def _built_here(folder: Path) -> bool:
+    """Whether reportgen built *folder*: it has the mark, or, built before there was one,
+    the JavaScript bundle only reportgen puts there."""
+    return (folder / SITE_MARK).is_file() or (folder / BUNDLE_PATH).is_file()
+
+
 def check_out_dir(out_dir: Path, content_dir: Path, templates_dir: Path) -> None:
     """Refuse, before anything is done, an output folder that a build would wreck: a full
     build replaces the whole folder, so it must be a site reportgen built (or empty, or
@@ -451,7 +460,7 @@ def check_out_dir(out_dir: Path, content_dir: Path, templates_dir: Path) -> None
         if folder in out.parents and what != "the folder you are in":
             raise BuildError(f"refusing to build into {out_dir}: it lies inside {what} "
                              f"({folder}) (pass --out a folder outside it, such as site)")
-    if out.is_dir() and not (out / SITE_MARK).is_file() and any(out.iterdir()):
+    if out.is_dir() and not _built_here(out) and any(out.iterdir()):
         raise BuildError(f"refusing to replace {out_dir}: it holds files, and is not a site "
                          f"reportgen built (it has no {SITE_MARK} file); remove it, or pass "
                          "another --out")
@@ -460,11 +469,11 @@ def check_out_dir(out_dir: Path, content_dir: Path, templates_dir: Path) -> None
 # --- The build ----------------------------------------------------------------------------
 
 def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, str],
-                    prints: dict[str, str], disagreeing: dict,
-                    by_id: dict) -> tuple[set[str], set[str]]:
+                    prints: dict[str, str], disagreeing: dict) -> tuple[set[str], set[str]]:
     """(ids of facts that changed or were removed, paths of the pages to render again:
     those that show a changed fact, or one that disagrees with one, and those that show
-    other facts than last time (a new page, one that lost a fact))."""
+    other facts than last time (a new page, one that lost a fact); see
+    :func:`reportgen.pages.pages_showing`)."""
     changed = {fid for fid, fp in prints.items() if previous.facts.get(fid) != fp}
     removed = set(previous.facts) - set(prints)
     touched = changed | removed
@@ -472,19 +481,7 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
         touched.update(f.id for f in disagreeing.get(fid, []))
         touched.update(previous.disagree.get(fid, []))
     paths = {prefix(lang) + "index.html" for lang in LANGUAGES}
-    # A page shows a touched fact that is still there when its list holds that very
-    # object (compared by identity, without reading each of the site's facts); a page
-    # that showed a removed one shows other facts now, which its digest tells.
-    present = by_id.keys() & touched
-    objects = {id(by_id[fid]) for fid in present}
-    touches: dict[int, bool] = {}  # id of a list of facts -> whether a touched one is in it
-    for page in pages:  # (the languages' pages share their lists: each is looked at once)
-        members = page.members
-        if id(members) not in touches:
-            touches[id(members)] = not objects.isdisjoint(map(id, members))
-        if (touches[id(members)] or previous.pages.get(page.out_path) != shows[page.out_path]
-                or touched.intersection(page.depends_on)):
-            paths.add(page.out_path)
+    paths |= pages_showing(pages, touched, shows, previous.pages)
     return changed | removed, paths
 
 
@@ -568,14 +565,14 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             previous = load_state(cache_dir, out_dir)
             if previous and (previous.inputs != digest or not previous.intact(out_dir)):
                 previous = None
-        if (previous and previous.all_inputs == everything and not previous.search_stale
-                and previous.shown_from == os.getcwd()):
+        if previous and previous.all_inputs == everything and not previous.search_stale:
             # Nothing changed at all: answer without loading the content (with the
-            # warnings the content gave, as a build that loaded it would).
+            # warnings the content gave, shown from here, as a build that loaded it would).
+            warnings = [Problem(display_path(Path(path)), *rest)
+                        for path, *rest in previous.warnings]
             return BuildResult(out_dir, previous.counts.get("pages", 0), 0,
                                previous.counts.get("facts", 0), len(previous.files),
-                               [Problem(*warning) for warning in previous.warnings], 0,
-                               "unchanged", timings)
+                               warnings, 0, "unchanged", timings)
     if early is not None and previous is not None:
         charts = early.start() or charts
 
@@ -599,8 +596,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         to_render = {p.out_path for p in pages}
         mode, changed = "full", set()
         if previous is not None:
-            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing,
-                                                 content.fact_by_id)
+            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing)
             mode = "incremental" if changed or previous.search_stale else "unchanged"
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
@@ -692,8 +688,8 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             state = BuildState.make(digest, prints, shows, disagreeing, site_files)
             state.all_inputs = everything
             state.counts = {"pages": len(pages), "facts": len(content.facts)}
-            state.warnings = [list(astuple(warning)) for warning in warnings]
-            state.shown_from = os.getcwd()
+            state.warnings = [[os.path.abspath(warning.path), *astuple(warning)[1:]]
+                              for warning in warnings]
             state.search_stale = result.search_pending
             state.search_copies = dict(sorted(search_copies.items()))
             state.search_shards = {path: page_shards[path] for path in state.search_copies}

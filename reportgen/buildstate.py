@@ -79,8 +79,7 @@ def page_shows(pages: list) -> dict[str, str]:
     Pages in other languages that share the same lists of facts are worked out once."""
     shows, known = {}, {}
     for page in pages:
-        key = (page.kind, id(page.members), id(page.depends_on) if page.depends_on else None,
-               id(page.extra.get("parts")), id(page.extra.get("counts")))
+        key = page.shown_key()
         if key not in known:
             known[key] = hashlib.blake2b(page.shown().encode(), digest_size=8).hexdigest()
         shows[page.out_path] = known[key]
@@ -141,10 +140,9 @@ class BuildState:
     # shard -> digest of the copies its bundle in the site was made from
     search_bundles: dict[str, str] = field(default_factory=dict)
     charts: dict[str, list[str]] = field(default_factory=dict)  # page path -> chart entries
-    # The build's warnings, said again by a build that finds nothing changed (their
-    # paths as shown from the folder the build ran in, shown_from).
+    # The build's warnings (each a Problem's fields, its path absolute), said again by a
+    # build that finds nothing changed.
     warnings: list[list] = field(default_factory=list)
-    shown_from: str = ""
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], shows: dict[str, str],

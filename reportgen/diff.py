@@ -28,7 +28,7 @@ from .i18n import LANGUAGE_NAMES, LANGUAGES, PRIMARY, prefix, split_path
 from .loader import YamlMap, YamlSeq, find_content_files, parse_yaml
 from .model import Content, Fact, fact_id
 from .numbers import describe_value, format_number
-from .pages import plan_pages
+from .pages import pages_showing, plan_pages
 
 WORKTREE = None
 """Revision value meaning 'the files as they are now'."""
@@ -167,7 +167,8 @@ def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]
     chart drawn from it), or a fact that disagrees with one of them (its disagreement
     marker shows the other figure: the build renders such pages again too), or when what
     it shows of the facts (:meth:`reportgen.pages.Page.shown`: which ones, and counts of
-    them) differs between the revisions.  Sorted."""
+    them) differs between the revisions, or it is there at one of them only (the rule a
+    build follows: :func:`reportgen.pages.pages_showing`).  Sorted."""
     if not touched:
         return []
     ids = set(touched)
@@ -176,15 +177,8 @@ def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]
             ids.update(map(fact_id, content.disagreeing.get(touched_id, ())))
     planned = [plan_pages(content, LANGUAGES) for content in (base, head)]
     shows = [page_shows(pages) for pages in planned]
-    paths: set[str] = set()
-    for pages, mine, other in ((planned[0], shows[0], shows[1]),
-                               (planned[1], shows[1], shows[0])):
-        for page in pages:
-            if (not ids.isdisjoint(map(fact_id, page.members))
-                    or not ids.isdisjoint(page.depends_on)
-                    or other.get(page.out_path, mine[page.out_path]) != mine[page.out_path]):
-                paths.add(page.out_path)
-    return sorted(paths)
+    return sorted(pages_showing(planned[0], ids, shows[0], shows[1])
+                  | pages_showing(planned[1], ids, shows[1], shows[0]))
 
 
 def unloaded_facts(missing: list[Fact], folder: Path, root: Path,

@@ -75,6 +75,7 @@ UNITS = _vocabulary(
 COUNT_UNITS = ("people", "families", "villages")
 """The units that count things (not amounts of money or shares): their figures are whole
 numbers."""
+assert set(COUNT_UNITS) <= set(UNITS), "COUNT_UNITS names a unit that is not in UNITS"
 
 REGION_KINDS = _vocabulary(
     Term("country", "Negara", "Country"),

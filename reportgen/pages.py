@@ -88,6 +88,14 @@ class Page:
     _groups: list[Group] | None = field(default=None, repr=False, compare=False)
     _charts: list[Chart] | None = field(default=None, repr=False, compare=False)
 
+    def shown_key(self) -> tuple:
+        """What :meth:`shown` reads, by identity: pages with equal keys show the same (the
+        languages' pages share their lists), so it is worked out once for them."""
+        extra = self.extra
+        return (id(self.members), id(self.depends_on) if self.depends_on else None,
+                id(extra.get("parts")), id(extra.get("counts")),
+                id(extra.get("facts_by_region")))
+
     def shown(self) -> str:
         """What the page shows of the facts, as text: the ids of those in its groups and
         of those it shows beyond them (``depends_on``, a chart), a program's national
@@ -321,3 +329,22 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
     pages.append(Page(at + NOT_FOUND_PAGE, "404.html", _("Halaman tidak ditemukan"), "notfound",
                       lang=lang))
     return pages
+
+
+def pages_showing(pages: list[Page], touched: set[str], shows: dict[str, str],
+                  shown_before: dict[str, str]) -> set[str]:
+    """The paths of *pages* that show one of the facts *touched* (ids), in their lists or
+    beyond them (a chart drawn from it), and of those that show other facts than
+    *shown_before* says (path -> digest of :meth:`Page.shown`, as *shows*: a page new
+    since, or one that lost a fact).  What a build renders again, and what ``reportgen
+    diff`` lists; the languages' pages share their lists, each looked at once."""
+    paths: set[str] = set()
+    touches: dict[int, bool] = {}  # id of a list of facts -> whether a touched one is in it
+    for page in pages:
+        members = page.members
+        if id(members) not in touches:
+            touches[id(members)] = not touched.isdisjoint(map(fact_id, members))
+        if (touches[id(members)] or shown_before.get(page.out_path) != shows[page.out_path]
+                or not touched.isdisjoint(page.depends_on)):
+            paths.add(page.out_path)
+    return paths

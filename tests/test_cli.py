@@ -204,7 +204,10 @@ def test_build_replaces_an_empty_folder_and_a_site_it_built(tmp_path):
                      "--no-cache")
     assert result.exit_code == 0, result.output
     assert not (out / "stray.txt").exists()  # a site reportgen built is replaced whole
+    (out / ".reportgen-site").unlink()  # a site built before there was a mark:
+    assert build(MINIMAL, out).exit_code == 0  # its JavaScript bundle says reportgen made it
     (out / ".reportgen-site").unlink()
+    (out / "static" / "vendor" / "vega-bundle.js").unlink()
     assert build(MINIMAL, out).exit_code == 1  # without the mark, it is not taken for one
 
 
@@ -227,6 +230,15 @@ def test_an_unchanged_rebuild_says_the_warnings_again(copy_fixture, tmp_path):
     assert second.exit_code == 0
     assert "Nothing changed: 26 pages" in second.stdout
     assert [line for line in second.stderr.splitlines() if "warning:" in line] == said
+    # From another folder: the same quick answer, the warnings' paths shown from there.
+    os.chdir(content)
+    try:
+        third = build(content, tmp_path / "site")
+    finally:
+        os.chdir(ROOT)
+    assert "Nothing changed: 26 pages" in third.stdout
+    assert [line for line in third.stderr.splitlines() if "warning:" in line] == [
+        line.replace(f"{content}/", "") for line in said]
 
 
 def test_the_site_folder_can_be_read_by_others_as_any_new_folder(tmp_path):
