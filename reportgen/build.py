@@ -25,14 +25,17 @@ import secrets
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass, field
+from functools import partial
+from itertools import repeat
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, NamedTuple
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, library_versions,
-    load_state, page_shows, remove_unlisted, save_state, state_key,
+    load_state, page_shows, remove_files, remove_unlisted, save_state, state_key,
 )
 from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
@@ -42,7 +45,7 @@ from .export import facts_csv, facts_json
 from .factcache import FactFileCache, code_version
 from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
-from .model import Content
+from .model import Content, fact_id
 from .pages import Page, pages_showing, plan_pages
 from .render import make_environment, render_page
 from .search import (
@@ -80,7 +83,9 @@ class BuildResult:
     rendered: int = 0  # pages rendered this time (the rest were kept)
     mode: str = "full"  # "full", "incremental" or "unchanged"
     timings: dict[str, float] = field(default_factory=dict)
-    search_pending: bool = False  # the search index is the previous one (search_later)
+    search_pending: bool = False  # the search index is the previous one (show_first)
+    # What a show_first build left for after its pages were shown: see finish_build.
+    later: Callable[[], None] | None = field(default=None, repr=False)
     search_shards: tuple[int, int] = (0, 0)  # shards of the search index made again, of all
     tidied: Tidied | None = None  # what tidying the cache removed, if it was due
 
@@ -149,15 +154,17 @@ class SiteFiles:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
-    def publish_update(self, keep: set[str]) -> dict[str, int]:
+    def publish_update(self, keep: set[str], gone: set[str] | None = None) -> dict[str, int]:
         """Move this build's files into the current site instead of swapping the whole
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
         it already, byte for byte (the scripts and styles, much of the data); the
         entry files of the search index's bundles last, so none names a file not there
         yet.  Then remove every file of the site that this build neither wrote nor keeps
-        (*keep*), and folders left empty, so the site is what a full build would have made.
-        Returns the files written (path -> size).
+        (*keep*), and folders left empty, so the site is what a full build would have made;
+        or, given *gone*, only those of them (the last build's files, say: looking
+        through a national site for others takes longer).  Returns the files written
+        (path -> size).
 
         Where each file goes is checked before anything moves (a folder of the site that
         leads out of it through a link, a folder where a file goes): such a build fails
@@ -179,7 +186,10 @@ class SiteFiles:
                     made.add(target.parent)
                 if not _same_bytes(self.staging / path, target, written[path]):
                     os.replace(self.staging / path, target)
-            remove_unlisted(site, keep | written.keys())
+            if gone is None:
+                remove_unlisted(site, keep | written.keys())
+            else:
+                remove_files(site, gone - keep - written.keys())
         except BaseException as exc:
             exc.site_partly_updated = True
             raise
@@ -336,13 +346,23 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
 
 
 def _rendered_here(job: _RenderJob, indexes: list[int]) -> Iterator[_Rendered]:
-    """A few pages rendered in this process: every page first, then the chart images, so
-    that vl-convert's runtime, if it is starting (0.7 s), has started by the first.  (Their
-    HTML waits in memory meanwhile: many pages, with --jobs 1 or where this process cannot
+    """A few pages rendered in this process, their chart images made meanwhile in a
+    thread: vl-convert (here, its runtime perhaps still starting, or in a chart worker)
+    lets go of Python while it draws, so the pages render in the meantime.  (Their HTML
+    waits in memory meanwhile: many pages, with --jobs 1 or where this process cannot
     fork, are rendered and written one by one instead.)"""
-    pages = [job.render(index, images=False) for index in indexes]
-    for index, page in zip(indexes, pages):
-        yield page.with_images(job.chart_images(index))
+    job.setup()
+    charted = [index for index in indexes if job.pages[index].charts]  # (made once, here)
+    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-charts") as pool:
+        images = {index: pool.submit(job.chart_images, index) for index in charted}
+        try:
+            pages = [job.render(index, images=False) for index in indexes]
+        except BaseException:
+            for image in images.values():
+                image.cancel()
+            raise
+        for index, page in zip(indexes, pages):
+            yield page.with_images(images[index].result()) if index in images else page
 
 
 # --- The printed report -------------------------------------------------------------------
@@ -488,7 +508,7 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                cache_dir: Path | None = None, use_cache: bool = True, pdf: bool = False,
                workers: int | None = None, progress: Progress | None = None,
-               search_later: bool = False, one_shot: bool = False,
+               show_first: bool = False, one_shot: bool = False,
                charts: ChartWorker | None = None) -> BuildResult:
     """Build the site (and, with *pdf*, ``report.pdf`` in it); raises ContentError or
     BuildError and then leaves the previous site as it was.  *one_shot*: the process ends
@@ -500,21 +520,25 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     :class:`~reportgen.vega.ChartWorker`), pages rendered in this process have their
     charts made there, and this process never runs vl-convert itself.
 
-    With *search_later* (``reportgen serve``), an incremental rebuild keeps the previous
-    search index instead of waiting for Pagefind to index every page again (most of the
-    time of a rebuild at national scale), so the changed pages appear sooner; the result
-    says ``search_pending``, and :func:`refresh_search` then brings the index up to date.
-    Until it has, the saved state says so, and the next build indexes again."""
+    With *show_first* (``reportgen serve``), an incremental rebuild puts the pages it
+    rendered in place and returns: what no page needs to be shown is left for
+    :func:`finish_build`, which the caller runs next (the result's ``later``): the data
+    files and the sitemap, the removal of files no build made, the saved state, and the
+    search index (the previous one stays meanwhile, and the result says
+    ``search_pending``), most of the time of a rebuild at national scale.  Until the
+    state is saved, the next build renders everything; until the index is made, the
+    saved state says so, and the next build indexes again."""
     cache_dir = (cache_dir or default_cache_dir()) if use_cache else None
     early = _EarlyCharts() if one_shot and charts is None else None
     try:
         with cache_in_use(cache_dir):
             result = _build_site(content_dir, templates_dir, out_dir, cache_dir, use_cache,
-                                 pdf, workers, progress, search_later, one_shot, charts, early)
+                                 pdf, workers, progress, show_first, one_shot, charts, early)
     finally:
         if early is not None:
             early.stop()
-    if cache_dir and result.mode != "unchanged":  # (at most once a day: see cachetidy)
+    if cache_dir and result.mode != "unchanged" and result.later is None:  # (at most once
+        # a day: see cachetidy; after a show_first build, once it is finished)
         started = time.perf_counter()
         result.tidied = tidy_cache(cache_dir)
         if result.tidied is not None:
@@ -547,7 +571,7 @@ class _EarlyCharts:
 
 def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir: Path | None,
                 use_cache: bool, pdf: bool, workers: int | None, progress: Progress | None,
-                search_later: bool, one_shot: bool, charts: ChartWorker | None,
+                show_first: bool, one_shot: bool, charts: ChartWorker | None,
                 early: _EarlyCharts | None) -> BuildResult:
     check_out_dir(out_dir, content_dir, templates_dir)
     timings = Timings()  # (cache_dir: as build_site resolved it)
@@ -586,8 +610,9 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         if not (templates_dir / "base.html").is_file():
             raise BuildError(f"{templates_dir}: no base.html here; pass --templates DIR")
         pages = plan_pages(content, LANGUAGES)
-        prints = fact_cache.fingerprints if fact_cache else {}
-        prints = {f.id: prints.get(f.id, "") for f in content.facts}
+        ids = list(map(fact_id, content.facts))
+        prints = dict(zip(ids, map((fact_cache.fingerprints if fact_cache else {}).get, ids,
+                                   repeat(""))))
         disagreeing = content.disagreeing
         shows = page_shows(pages)
         shards = SearchShards(content)
@@ -630,13 +655,16 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             kept_pages = {p.out_path for p in pages} - to_render
             keep = {path for path in previous.files
                     if path in kept_pages or _belongs_to(path, kept_pages)}
+            # The same templates, code and libraries as the last build: the same assets.
+            keep.update(path for path in previous.files if _is_asset(path))
             search_copies.update(_kept_copies(previous, kept_pages))
             chart_entries.update((path, entries) for path, entries in previous.charts.items()
                                  if path in kept_pages)
+        data_later = show_first and mode == "incremental"
         by_shard, bundles, stale = _shards_to_index(
             search_copies, page_shards, previous.search_bundles if previous else {})
         if mode == "incremental":
-            if search_later and stale:  # the previous index stays until refresh_search
+            if data_later and stale:  # the previous index stays until finish_build
                 keep.update(p for p in previous.files if bundle_of(p) is not None)
                 bundles, stale = previous.search_bundles, set()
                 result.search_pending = True
@@ -652,17 +680,16 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 by_shard, stale, copies,
                 lambda path: (files.staging if path in rendered_now else out_dir) / path))
 
+        data = _DataFiles(content, pages, out_dir, mode == "incremental", changed, to_render)
         with timings.stage("data and assets"):
-            files.add(SITE_MARK, SITE_MARK_TEXT)
-            copy_static(templates_dir, files)
-            files.add(BUNDLE_PATH, VegaRenderer(cache_dir, charts).javascript_bundle())
-            # An incremental build takes what did not change from the last one's files.
-            def last(path: str) -> str | None:
-                return _read_text(out_dir / path) if mode == "incremental" else None
-
-            for path, make in (("data/facts.json", facts_json), ("data/facts.csv", facts_csv)):
-                files.add(path, make(content, last(path), changed))
-            files.add("sitemap.xml", sitemap_xml(content, pages, last("sitemap.xml"), to_render))
+            if mode == "full":
+                files.add(SITE_MARK, SITE_MARK_TEXT)
+                copy_static(templates_dir, files)
+                files.add(BUNDLE_PATH, VegaRenderer(cache_dir, charts).javascript_bundle())
+            if data_later:  # (the last build's stay until then)
+                keep.update(path for path in DATA_FILES if path in previous.files)
+            else:
+                data.write(files)
 
         if stale:
             with timings.stage("search index"):
@@ -682,36 +709,105 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             else:
                 forget_state(cache_dir, out_dir)  # the site is part old, part new meanwhile
                 site_files = {path: previous.files[path] for path in keep}
-                site_files.update(files.publish_update(keep))
+                # Later, files no build made are looked for too; for now, only the last
+                # build's that this one did not make again nor keeps are removed.
+                gone = set(previous.files) - keep if data_later else None
+                site_files.update(files.publish_update(keep, gone))
         result.files = len(site_files)
-        if cache_dir:
-            state = BuildState.make(digest, prints, shows, disagreeing, site_files)
-            state.all_inputs = everything
-            state.counts = {"pages": len(pages), "facts": len(content.facts)}
-            state.warnings = [[os.path.abspath(warning.path), *astuple(warning)[1:]]
-                              for warning in warnings]
-            state.search_stale = result.search_pending
-            state.search_copies = dict(sorted(search_copies.items()))
-            state.search_shards = {path: page_shards[path] for path in state.search_copies}
-            state.search_bundles = dict(sorted(bundles.items()))
-            state.charts = dict(sorted(chart_entries.items()))
+    if cache_dir:
+        state = BuildState.make(digest, prints, shows, disagreeing, site_files)
+        state.all_inputs = everything
+        state.counts = {"pages": len(pages), "facts": len(content.facts)}
+        state.warnings = [[os.path.abspath(warning.path), *astuple(warning)[1:]]
+                          for warning in warnings]
+        state.search_stale = result.search_pending
+        state.search_copies = dict(sorted(search_copies.items()))
+        state.search_shards = {path: page_shards[path] for path in state.search_copies}
+        state.search_bundles = dict(sorted(bundles.items()))
+        state.charts = dict(sorted(chart_entries.items()))
+        if data_later:  # (only an incremental build, which needs the cache)
+            result.later = partial(_finish_data, data, out_dir, cache_dir, state)
+        else:
             save_state(cache_dir, out_dir, state)
     return result
 
 
-def refresh_search(out_dir: Path, cache_dir: Path | None = None) -> bool:
-    """Index again the shards of the published site whose pages changed since their
-    index was made, after a build with *search_later* (from the search copies its saved
-    state records, made again from the page where the cache lost one), and put each new
-    bundle in place of the old one; False when there was nothing to do.
-    The site is then what a build without *search_later* would have made.  Raises
-    BuildError when Pagefind fails (the old index and the saved state stay)."""
-    cache_dir = cache_dir or default_cache_dir()
+DATA_FILES = ("data/facts.json", "data/facts.csv", "sitemap.xml")
+"""The files made from every fact (the sitemap lists every page)."""
+
+
+@dataclass
+class _DataFiles:
+    """The data files and the sitemap of a build (:data:`DATA_FILES`); an incremental
+    build makes them from the last build's, with the lines of the *changed* facts and
+    the pages rendered again (*to_render*) made again."""
+
+    content: Content
+    pages: list[Page]
+    out_dir: Path
+    incremental: bool
+    changed: set[str]
+    to_render: set[str]
+
+    def write(self, files: SiteFiles) -> None:
+        def last(path: str) -> str | None:
+            return _read_text(self.out_dir / path) if self.incremental else None
+
+        for path, make in (("data/facts.json", facts_json), ("data/facts.csv", facts_csv)):
+            files.add(path, make(self.content, last(path), self.changed))
+        files.add("sitemap.xml", sitemap_xml(self.content, self.pages, last("sitemap.xml"),
+                                             self.to_render))
+
+
+def _finish_data(data: _DataFiles, out_dir: Path, cache_dir: Path, state: BuildState) -> None:
+    """The rest of a show_first build: the data files moved into the site, every file no
+    build made removed from it, the state saved, then the search index made again
+    (:func:`_refresh_search`) and the cache tidied if that is due."""
     with cache_in_use(cache_dir):
-        return _refresh_search(out_dir, cache_dir)
+        with SiteFiles(out_dir) as files:
+            data.write(files)
+            site_files = dict(state.files)
+            site_files.update(files.publish_update(set(site_files)))
+        state.files = dict(sorted(site_files.items()))
+        save_state(cache_dir, out_dir, state)
+        _refresh_search(out_dir, cache_dir)
+    tidy_cache(cache_dir)
+
+
+def finish_build(result: BuildResult) -> bool:
+    """Finish a build made with *show_first*: what it left for later (its data files,
+    removing files no build made, its saved state, its search index).  False when it
+    left nothing to do.  Raises BuildError when Pagefind fails, OSError when a file
+    cannot be written; the next build then renders (or indexes) again what it must."""
+    if result.later is None:
+        return False
+    later, result.later = result.later, None
+    later()
+    return True
+
+
+def warm_up(content_dir: Path, cache_dir: Path | None = None,
+            charts: ChartWorker | None = None) -> None:
+    """Get a process that goes on from build to build (``reportgen serve``) ready for its
+    next rebuild while it waits for an edit: the content loaded into this process's
+    cache of fact files (:meth:`FactFileCache.shared`), the charts' templates read, and
+    vl-convert's runtime started in *charts*.  What is wrong with the content is not
+    said here: the rebuild says it."""
+    cache_dir = cache_dir or default_cache_dir()
+    if charts is not None:
+        charts.warm_up()
+    with cache_in_use(cache_dir):
+        load_content(content_dir, cache=FactFileCache.shared(cache_dir))
+        _chart_templates(cache_dir)
 
 
 def _refresh_search(out_dir: Path, cache_dir: Path) -> bool:
+    """Index again the shards of the published site whose pages changed since their
+    index was made, after a build with *show_first* (from the search copies its saved
+    state records, made again from the page where the cache lost one), and put each new
+    bundle in place of the old one; False when there was nothing to do.
+    The site is then what a build without *show_first* would have made.  Raises
+    BuildError when Pagefind fails (the old index and the saved state stay)."""
     state = load_state(cache_dir, out_dir)
     if state is None or not state.search_stale:
         return False
@@ -879,6 +975,12 @@ def _same_bytes(new: Path, current: Path, size: int) -> bool:
         return current.read_bytes() == new.read_bytes()
     except OSError:
         return False
+
+
+def _is_asset(path: str) -> bool:
+    """Whether *path* is a file of the site that depends on the templates, reportgen and
+    its libraries alone: the mark, the styles and scripts, the JavaScript bundle."""
+    return path in (SITE_MARK, BUNDLE_PATH) or path.startswith("static/")
 
 
 def _belongs_to(path: str, page_paths: set[str]) -> bool:

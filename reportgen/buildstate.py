@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -116,6 +117,24 @@ def remove_unlisted(root: Path, keep) -> None:
                 pass  # a sub-folder still holds files
 
 
+def remove_files(root: Path, paths) -> None:
+    """Remove the files *paths* (POSIX paths relative to *root*) that are there, and the
+    folders they leave empty."""
+    folders = set()
+    for path in sorted(paths):
+        try:
+            os.unlink(f"{root}/{path}")
+        except FileNotFoundError:
+            continue
+        parts = path.split("/")
+        folders.update("/".join(parts[:n]) for n in range(1, len(parts)))
+    for folder in sorted(folders, key=len, reverse=True):  # (the deepest first)
+        try:
+            os.rmdir(f"{root}/{folder}")
+        except OSError:
+            pass  # it still holds files
+
+
 def state_key(out_dir: Path) -> str:
     """A name for an output folder in the cache (its saved state, its search trees)."""
     return hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
@@ -143,13 +162,20 @@ class BuildState:
     # The build's warnings (each a Problem's fields, its path absolute), said again by a
     # build that finds nothing changed.
     warnings: list[list] = field(default_factory=list)
+    _token: str = ""  # new each time it is saved (see load_state)
 
     @classmethod
     def make(cls, inputs: str, prints: dict[str, str], shows: dict[str, str],
              disagreeing: dict, files: dict[str, int]) -> "BuildState":
-        return cls(inputs, dict(prints), dict(shows),
+        return cls(inputs, prints, shows,  # (saved with its keys sorted: see save_state)
                    {fid: [f.id for f in others] for fid, others in disagreeing.items()},
-                   dict(sorted(files.items())))
+                   files)
+
+    def copy(self) -> "BuildState":
+        """A state whose fields can be changed or replaced without changing this one's
+        (the lists inside its dicts are shared: they are replaced, never changed)."""
+        return BuildState(**{name: value.copy() if isinstance(value, (dict, list)) else value
+                             for name, value in self.__dict__.items()})
 
     def intact(self, out_dir: Path) -> bool:
         """Whether the output folder still holds every file this build wrote, unchanged
@@ -162,12 +188,28 @@ class BuildState:
 
 
 
+_saved: dict[Path, tuple[bytes, BuildState]] = {}
+"""The states this process saved, by file, with the start of the file: a process that
+builds again (serve) reads its own back without parsing tens of megabytes of JSON,
+unless another process saved one since.  Each saved state has a token of its own
+(``_token``, the first key of the file)."""
+
+
+def _file_start(path: Path, size: int) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(size)
+
+
 def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
     """The saved state of *out_dir*'s last build, marked used (see
     :mod:`reportgen.cachetidy`), or None."""
     path = _state_path(cache_dir, out_dir)
     try:
-        state = BuildState(**json.loads(path.read_text(encoding="utf-8")))
+        start, saved = _saved.get(path, (b"", None))
+        if saved is not None and _file_start(path, len(start)) == start:
+            state = saved.copy()
+        else:
+            state = BuildState(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
     mark_used(path)
@@ -194,9 +236,15 @@ def referenced_entries(cache_dir: Path) -> dict[str, set[str]]:
 def forget_state(cache_dir: Path | None, out_dir: Path) -> None:
     """Remove the saved state of *out_dir*: its next build renders everything."""
     if cache_dir:
-        _state_path(cache_dir, out_dir).unlink(missing_ok=True)
+        path = _state_path(cache_dir, out_dir)
+        _saved.pop(path, None)
+        path.unlink(missing_ok=True)
 
 
 def save_state(cache_dir: Path, out_dir: Path, state: BuildState) -> None:
-    write_entry(_state_path(cache_dir, out_dir),
-                json.dumps(state.__dict__, sort_keys=True).encode("utf-8"))
+    path = _state_path(cache_dir, out_dir)
+    _saved.pop(path, None)
+    state._token = secrets.token_hex(8)
+    data = json.dumps(state.__dict__, sort_keys=True).encode("utf-8")
+    write_entry(path, data)
+    _saved[path] = (data[:data.index(b",")], state.copy())  # ({"_token": "...")

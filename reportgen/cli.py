@@ -128,9 +128,9 @@ def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
 
 def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use_cache: bool,
                       pdf: bool, jobs: int | None, quiet: bool, verbose: bool,
-                      search_later: bool = False, one_shot: bool = False,
-                      charts=None) -> bool:
-    """Build once and print the outcome; False when the build failed."""
+                      show_first: bool = False, one_shot: bool = False,
+                      charts=None):
+    """Build once and print the outcome: the BuildResult, or None when the build failed."""
     progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
         from .build import build_site
@@ -138,13 +138,13 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         started = time.perf_counter()
         result = build_site(content_dir, templates_dir, out_dir, use_cache=use_cache,
                             pdf=pdf, workers=jobs, progress=progress,
-                            search_later=search_later, one_shot=one_shot, charts=charts)
+                            show_first=show_first, one_shot=one_shot, charts=charts)
     except ContentError as exc:
         progress.close()
         _print_problems(exc.problems)
         click.echo(f"Build failed: {_summary(exc.problems)}; the previous site is unchanged.",
                    err=True)
-        return False
+        return None
     except (ReportgenError, OSError) as exc:
         progress.close()
         if isinstance(exc, OSError):
@@ -152,28 +152,29 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         else:
             click.echo(f"Error: {exc}", err=True)
         click.echo(f"Build failed; {_site_after(exc)}", err=True)
-        return False
+        return None
     except KeyboardInterrupt as exc:
         progress.close()
         click.echo(f"Interrupted; {_site_after(exc)}", err=True)
-        return False
+        return None
     except Exception as exc:  # noqa: BLE001 - a bug: reported, never a traceback
         progress.close()
         where = current_file.get() or str(content_dir)
         click.echo(f"{where}:1:1: RG900 internal error: {type(exc).__name__}: {exc} "
                    "(this is a bug in reportgen; please report it)", err=True)
         click.echo(f"Build failed; {_site_after(exc)}", err=True)
-        return False
+        return None
     progress.close()
     _print_problems(result.warnings)
     if quiet:
-        return True
+        return result
     if result.mode == "unchanged":
         click.echo(f"Nothing changed: {result.pages} pages in {result.out_dir} are up to date")
     elif result.mode == "incremental":
         click.echo(f"Rebuilt {result.rendered} of {result.pages} pages, {result.charts} charts, "
                    f"{result.facts} facts ({result.files} files) in {result.out_dir}"
-                   + ("; the search index follows" if result.search_pending else ""))
+                   + ("; the data files and the search index follow" if result.later
+                      else ""))
     else:
         click.echo(f"Built {result.pages} pages, {result.charts} charts, {result.facts} facts "
                    f"({result.files} files) in {result.out_dir}")
@@ -190,7 +191,7 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         total = time.perf_counter() - started
         rate = result.rendered / total if total else 0
         click.echo(f"  {'total':<26} {total:8.3f} s ({rate:.0f} pages/s rendered)")
-    return True
+    return result
 
 
 @main.command()
@@ -234,32 +235,46 @@ def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, por
     _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False,
                       charts=charts)
 
+    last = []  # the last rebuild's result, which refresh finishes
+
     def rebuild() -> bool:
-        # The changed pages are shown first; the search index, which takes Pagefind most
-        # of a national rebuild, is brought up to date right after (refresh below).
+        # The changed pages are shown first; the data files, the saved state and the
+        # search index (Pagefind takes most of a national rebuild) follow (refresh below).
         click.echo("Change seen; rebuilding ...", err=True)
-        return _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False,
-                                 False, search_later=True, charts=charts)
+        result = _build_and_report(content_dir, templates_dir, out_dir, True, False, None,
+                                   False, False, show_first=True, charts=charts)
+        last[:] = [result] if result else []
+        return result is not None
 
     def refresh() -> bool:
-        from .build import refresh_search
+        from .build import finish_build
 
+        if not last:
+            return False
         try:
-            if refresh_search(out_dir):
-                click.echo("Search index up to date.", err=True)
+            if finish_build(last.pop()):
+                click.echo("Data files and search index up to date.", err=True)
                 return True
         except (ReportgenError, OSError) as exc:
-            click.echo(f"Search index not updated ({exc}); the next build makes it again.",
-                       err=True)
+            click.echo(f"Data files or search index not updated ({exc}); the next build "
+                       "makes them again.", err=True)
         except Exception as exc:  # noqa: BLE001 - a bug: said, and serve goes on watching
-            click.echo(f"Search index not updated (internal error: {type(exc).__name__}: "
-                       f"{exc}; this is a bug in reportgen, please report it); the next "
-                       "build makes it again.", err=True)
+            click.echo(f"Data files or search index not updated (internal error: "
+                       f"{type(exc).__name__}: {exc}; this is a bug in reportgen, please "
+                       "report it); the next build makes them again.", err=True)
         return False
+
+    def warm_up() -> None:  # the first edit is then as quick to show as the next
+        from .build import warm_up as get_ready
+
+        try:
+            get_ready(content_dir, charts=charts)
+        except Exception:  # noqa: BLE001 - nothing lost: the rebuild does it all again
+            pass
 
     try:
         server = SiteServer(out_dir, [content_dir, templates_dir], rebuild, host, port,
-                            after_rebuild=refresh)
+                            after_rebuild=refresh, warm_up=warm_up)
     except OSError as exc:
         click.echo(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)

@@ -21,7 +21,7 @@ from .factcache import FactFileCache, freeze, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
     COUNT_UNITS, Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source,
-    UNITS, SLUG,
+    UNITS, SLUG, newest_date,
 )
 from .validate import (
     DATE, RecordChecker, bad_character, did_you_mean, link_allowed, top_level_records,
@@ -88,9 +88,9 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         problems.extend(found_problems)
         ids.extend(found_ids)
     facts = builder.unique_facts(facts, ids)
-    disagreements = None
+    disagreements = cited = None
     if not any(p.severity == "error" for p in problems):  # else facts are missing anyway
-        builder.check_cited(sources, facts)
+        cited = builder.check_cited(sources, facts)
         found = find_disagreements(facts)
         problems.extend(disagreement_problems(found))
         disagreements = found[0]
@@ -107,6 +107,7 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
                       sorted(facts, key=lambda f: f.id), pages)
     if disagreements is not None:  # found above: not worked out again when asked for
         content.__dict__["disagreeing"] = disagreement_map(disagreements)
+        content.__dict__["newest_cited"] = newest_date(sources[s].date for s in cited)
     return content, problems
 
 
@@ -406,12 +407,14 @@ class _ContentBuilder:
                              "an article cannot report what has not happened: use status "
                              "'target' or 'plan', or correct the period")
 
-    def check_cited(self, sources: dict[str, Source], facts: list[Fact]) -> None:
+    def check_cited(self, sources: dict[str, Source], facts: list[Fact]) -> set[str]:
+        """Warn of every source no fact cites; the ids of those cited."""
         cited = {c.source.id for fact in facts for c in fact.citations}
         for source in sources.values():
             if source.id not in cited:
                 self.add(source.loc, "RG303", f"source '{source.id}' is not cited by any fact",
                          "add its figures, or remove it", severity="warning")
+        return cited
 
     def pages(self, paths: list[Path], base: Path | None) -> list[MarkdownPage]:
         """The prose pages; ``<slug>.en.md`` is the English translation of ``<slug>.md``."""

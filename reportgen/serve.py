@@ -6,9 +6,10 @@ tells open pages to reload.  A missing address gets the site's 404 page, with st
 404, as on a web host; folders are never listed.  Reloading works by adding one small script of the server's
 own to each HTML page as it is served (the files on disk are never changed); the script
 asks the server for the build number every second and reloads when it changes.  Search
-(which needs HTTP) works here too.  A rebuild keeps the previous search index so that the
-changed pages show at once; the index is made again right after the reload
-(*after_rebuild*: :func:`reportgen.build.refresh_search`), in the time Pagefind needs.
+(which needs HTTP) works here too.  A rebuild puts the changed pages in place and the
+pages reload at once; the data files and the search index (the previous ones stay
+meanwhile) are made again right after the reload (*after_rebuild*:
+:func:`reportgen.build.finish_build`), in the time Pagefind needs.
 """
 
 from __future__ import annotations
@@ -114,12 +115,14 @@ class SiteServer:
 
     def __init__(self, out_dir: Path, watched: list[Path], rebuild: Callable[[], bool],
                  host: str = "127.0.0.1", port: int = 8000, interval: float = 0.5,
-                 after_rebuild: Callable[[], bool] | None = None):
+                 after_rebuild: Callable[[], bool] | None = None,
+                 warm_up: Callable[[], None] | None = None):
         self.out_dir = out_dir
         self.watched = watched
         self.rebuild = rebuild
         # Work that follows the reload (the search index); True when it changed the site.
         self.after_rebuild = after_rebuild
+        self.warm_up = warm_up  # run once, while waiting for the first edit
         self.interval = interval
         self.version = 1
         self._stop = threading.Event()
@@ -134,6 +137,8 @@ class SiteServer:
     def watch(self) -> None:
         """Rebuild whenever the watched files change, until stopped."""
         last = snapshot(self.watched)
+        if self.warm_up:  # (an edit meanwhile is seen next)
+            self.warm_up()
         while not self._stop.wait(self.interval):
             now = snapshot(self.watched)
             if now == last:

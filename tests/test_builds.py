@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -196,7 +197,9 @@ def test_interrupted_write_leaves_the_previous_site_as_it_was(built, monkeypatch
     """Ctrl-C while the new site is being written (after some files, or before any)."""
     content, out, before = built
     edit_a_fact(content)
-    calls = interrupt_after(monkeypatch, Path, "write_bytes", after)
+    # (Ctrl-C reaches the main thread: chart images are made in a thread of their own)
+    calls = interrupt_after(monkeypatch, Path, "write_bytes", after,
+                            lambda *args: threading.current_thread() is threading.main_thread())
     with pytest.raises(KeyboardInterrupt):
         build_site(content, TEMPLATES, out)
     monkeypatch.undo()
@@ -307,13 +310,14 @@ def test_leftovers_of_a_killed_build_are_recovered(built):
 def test_write_outside_the_site_is_refused_before_anything_is_written(built, monkeypatch):
     content, out, before = built
     edit_a_fact(content)
-    real_copy_static = build_module.copy_static
+    real_render_pages = build_module.render_pages
 
-    def copy_static(templates_dir, files):
-        real_copy_static(templates_dir, files)
+    def render_pages(job, indexes, files, *args, **kwargs):
+        rendered = real_render_pages(job, indexes, files, *args, **kwargs)
         files.add("../escaped.html", b"x")  # as if a template had asked for it
+        return rendered
 
-    monkeypatch.setattr(build_module, "copy_static", copy_static)
+    monkeypatch.setattr(build_module, "render_pages", render_pages)
     result = run_cli("build", "--content", content, "--templates", TEMPLATES, "--out", out)
     assert result.exit_code == 1 and "refusing to write outside the site" in result.stderr
     assert_unchanged(out, before)

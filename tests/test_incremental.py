@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build import build_site, refresh_search
+from reportgen import build as build_module
+from reportgen.build import build_site, finish_build
 from tests.conftest import CONTENT, DATA, TEMPLATES
 
 FACTS = "facts/kota-contoh.yaml"
@@ -196,53 +197,106 @@ def test_parallel_rendering_gives_the_same_site(project):
     assert all_files(root / "parallel") == all_files(root / "serial")
 
 
-# --- reportgen serve: the pages first, the search index right after -----------------------
+# --- reportgen serve: the pages first, the data files and the search index right after ------
 
 def bundle(folder: Path) -> dict[str, bytes]:
     return {path: data for path, data in all_files(folder).items()
             if path.startswith("pagefind/")}
 
 
-def test_search_later_shows_the_pages_then_refresh_gives_the_clean_build(project):
+def test_show_first_shows_the_pages_then_finishing_gives_the_clean_build(project):
     root, content, templates = project
     cache, out, clean = root / "cache", root / "site", root / "clean"
     build_site(content, templates, out, cache_dir=cache)
-    old_index = bundle(out)
+    old_index, old_data = bundle(out), (out / "data/facts.json").read_bytes()
+    (out / "stray.txt").write_text("not built", encoding="utf-8")
     edit(content / FACTS, "value: 1000\n", "value: 1200\n")
-    quick = build_site(content, templates, out, cache_dir=cache, search_later=True)
-    assert quick.mode == "incremental" and quick.search_pending
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    assert quick.mode == "incremental" and quick.search_pending and quick.later
     assert "1.200" in (out / "regions/kota-contoh/index.html").read_text(encoding="utf-8")
     assert bundle(out) == old_index  # the previous index, still whole
+    assert (out / "data/facts.json").read_bytes() == old_data  # the previous data, whole
 
-    assert refresh_search(out, cache) is True
+    assert finish_build(quick) is True
     build_site(content, templates, clean, use_cache=False)
-    assert all_files(out) == all_files(clean)
+    assert all_files(out) == all_files(clean)  # the stray file gone too
     assert bundle(out) != old_index
+    assert b"1200" in (out / "data/facts.json").read_bytes()
     assert not list(root.glob(".*search-*"))  # no work folder left beside the site
-    assert refresh_search(out, cache) is False  # nothing left to do
+    assert not list(root.glob(".site.new-*"))  # nor a staging folder
+    assert finish_build(quick) is False  # nothing left to do
     assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
 
 
-def test_a_build_after_search_later_without_refresh_indexes_again(project):
+def test_a_build_after_show_first_not_finished_renders_everything(project):
+    """serve stopped between showing the pages and saving the state: the site is part
+    old, part new, and no saved state says what it was made from."""
     root, content, templates = project
     cache, out, clean = root / "cache", root / "site", root / "clean"
     build_site(content, templates, out, cache_dir=cache)
     edit(content / FACTS, "value: 1000\n", "value: 1200\n")
-    assert build_site(content, templates, out, cache_dir=cache, search_later=True).search_pending
-    # serve stopped before the index was made: nothing changed since, yet the index is old
+    assert build_site(content, templates, out, cache_dir=cache, show_first=True).later
     again = build_site(content, templates, out, cache_dir=cache)
-    assert again.mode == "incremental" and not again.search_pending
+    assert again.mode == "full"
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
 
 
-def test_search_later_makes_the_index_when_there_is_none_to_keep(project):
+def test_a_build_after_show_first_whose_index_failed_indexes_again(project, monkeypatch):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+
+    def pagefind_fails(out_dir, cache_dir):
+        raise build_module.BuildError("pagefind failed")
+
+    monkeypatch.setattr(build_module, "_refresh_search", pagefind_fails)
+    with pytest.raises(build_module.BuildError):
+        finish_build(quick)
+    monkeypatch.undo()
+    assert b"1200" in (out / "data/facts.json").read_bytes()  # done before the index
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental" and again.search_shards[0] >= 1
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_show_first_makes_the_index_when_there_is_none_to_keep(project):
     root, content, templates = project
     cache, out = root / "cache", root / "site"
-    result = build_site(content, templates, out, cache_dir=cache, search_later=True)
-    assert result.mode == "full" and not result.search_pending
-    assert bundle(out)
+    result = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    assert result.mode == "full" and not result.search_pending and result.later is None
+    assert bundle(out) and (out / "data/facts.json").is_file()
+
+
+def test_show_first_removes_a_page_that_is_gone_at_once(seed_project, monkeypatch):
+    """A page the edit leaves without figures (a program's page for a province) is gone
+    from the site as soon as the pages are shown, not only when the build is finished."""
+    from reportgen import pages as pages_module
+
+    monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 1)
+    content, cache, out, clean = seed_project
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    province_pages = {p.relative_to(out).as_posix()
+                      for p in (out / "programs/bpjs-ketenagakerjaan").glob("*/index.html")}
+    facts = content / "facts/parepare.yaml"
+    text = facts.read_text(encoding="utf-8")
+    kept = [chunk for chunk in text.split("\n  - id: ")[1:]
+            if "bpjs-ketenagakerjaan" not in chunk.split("metric:")[0]]
+    facts.write_text(text.split("\n  - id: ")[0] + "".join("\n  - id: " + c for c in kept),
+                     encoding="utf-8")
+    quick = build_site(content, TEMPLATES, out, cache_dir=cache, show_first=True)
+    assert quick.mode == "incremental"
+    now = {p.relative_to(out).as_posix()
+           for p in (out / "programs/bpjs-ketenagakerjaan").glob("*/index.html")}
+    assert now < province_pages  # Sulawesi Selatan's page is gone
+    finish_build(quick)
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
 
 
 def test_search_copies_missing_from_the_cache_are_made_again_from_the_pages(project):
@@ -296,7 +350,7 @@ def test_lost_search_copies_are_made_again_when_their_shard_is_indexed(seed_proj
     """A build looks for the search copies of the shards it indexes only: with the cache's
     copies lost, an edit in Parepare makes its shards' again from the pages in the site,
     then an edit in Merauke (another shard) makes those of that shard; the index is the
-    clean build's each time, and then search refreshes (search_later) find them too."""
+    clean build's each time, and then finishing a show_first build finds them too."""
     from reportgen import search
     from reportgen.buildstate import load_state
 
@@ -319,8 +373,9 @@ def test_lost_search_copies_are_made_again_when_their_shard_is_indexed(seed_proj
         assert all_files(out) == all_files(clean), edit_in
     shutil.rmtree(cache / "search-copies")
     edit(content / "facts/parepare.yaml", "value: 745\n", "value: 746\n")
-    assert build_site(content, TEMPLATES, out, cache_dir=cache, search_later=True).search_pending
-    assert refresh_search(out, cache) is True
+    quick = build_site(content, TEMPLATES, out, cache_dir=cache, show_first=True)
+    assert quick.search_pending
+    assert finish_build(quick) is True
     shutil.rmtree(clean)
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
@@ -354,7 +409,7 @@ def test_a_rendered_pages_lost_copy_is_made_again_from_the_new_page(project, mon
     assert all_files(out) == all_files(clean)
 
 
-def test_search_later_then_refresh_indexes_only_the_changed_shards(seed_project, monkeypatch):
+def test_show_first_then_finishing_indexes_only_the_changed_shards(seed_project, monkeypatch):
     from reportgen import search
 
     monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
@@ -363,9 +418,9 @@ def test_search_later_then_refresh_indexes_only_the_changed_shards(seed_project,
     papua = {p: p.stat().st_ino for p in (out / "pagefind/regions-1").rglob("*")}
     old_main = bundle(out)
     edit(content / "facts/parepare.yaml", "value: 744\n", "value: 745\n")
-    quick = build_site(content, TEMPLATES, out, cache_dir=cache, search_later=True)
+    quick = build_site(content, TEMPLATES, out, cache_dir=cache, show_first=True)
     assert quick.search_pending and bundle(out) == old_main
-    assert refresh_search(out, cache) is True
+    assert finish_build(quick) is True
     assert {p: p.stat().st_ino for p in (out / "pagefind/regions-1").rglob("*")} == papua
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
@@ -730,3 +785,24 @@ def test_a_new_process_finds_the_registries_checked_in_the_cache(seed_project, m
     fixed, fixed_problems = load_content(content_dir, cache=FactFileCache(cache))
     assert checked == [1] and fixed is not None
     assert not [p for p in fixed_problems if p.path.endswith("regions.yaml")]
+
+
+def test_a_saved_state_is_read_back_whole_and_another_process_s_from_its_file(tmp_path):
+    """A process reads the state it saved without parsing the file again (serve), as a
+    copy that the reader may change; one another process saved since is read from the
+    file."""
+    from reportgen.buildstate import BuildState, _state_path, load_state, save_state
+    from reportgen.cachetidy import write_entry
+
+    cache, out = tmp_path / "cache", tmp_path / "site"
+    mine = BuildState("inputs", {"fact": "print"}, {"index.html": "shows"}, {}, {"a.html": 1})
+    save_state(cache, out, mine)
+    read = load_state(cache, out)
+    assert read == mine and read is not mine
+    read.files["b.html"] = 2
+    assert load_state(cache, out).files == {"a.html": 1}
+
+    theirs = json.loads(_state_path(cache, out).read_text(encoding="utf-8"))
+    theirs.update(_token="0123456789abcdef", inputs="other inputs")
+    write_entry(_state_path(cache, out), json.dumps(theirs, sort_keys=True).encode())
+    assert load_state(cache, out).inputs == "other inputs"

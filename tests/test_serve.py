@@ -50,17 +50,19 @@ def test_serve_builds_serves_and_rebuilds_on_change(tmp_path):
         assert "1.234" in fetch(address + "regions/kota-contoh/index.html")
         assert "__reportgen__" not in (out / "regions" / "kota-contoh" / "index.html").read_text()
 
-        # The pages came first; the search index follows, and then finds the new figure.
+        # The pages came first; the data files and the search index follow, and then
+        # the search finds the new figure.
         said = []
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not any("Search index up to date" in line
-                                                      for line in said):
+        while time.monotonic() < deadline and not any(
+                "Data files and search index up to date" in line for line in said):
             said.append(process.stdout.readline())
-        assert any("the search index follows" in line for line in said), said
-        assert any("Search index up to date" in line for line in said), said
+        assert any("the data files and the search index follow" in line for line in said), said
+        assert any("Data files and search index up to date" in line for line in said), said
         fragments = b"".join(gzip.decompress(p.read_bytes())
                              for p in (out / "pagefind").glob("*/fragment/id_*"))
         assert b"1.234" in fragments and b"1.000 orang" not in fragments
+        assert b"1234" in (out / "data" / "facts.json").read_bytes()
     finally:
         process.terminate()
         process.wait(timeout=10)
