@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -85,7 +86,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     search_pending: bool = False  # the search index is the previous one (show_first)
     # What a show_first build left for after its pages were shown: see finish_build.
-    later: Callable[[], None] | None = field(default=None, repr=False)
+    later: Callable[[], "Finished"] | None = field(default=None, repr=False)
     search_shards: tuple[int, int] = (0, 0)  # shards of the search index made again, of all
     tidied: Tidied | None = None  # what tidying the cache removed, if it was due
 
@@ -158,7 +159,7 @@ class SiteFiles:
         """Move this build's files into the current site instead of swapping the whole
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
-        it already, byte for byte (the scripts and styles, much of the data); the
+        it already, byte for byte (a page rendered again that came out the same); the
         entry files of the search index's bundles last, so none names a file not there
         yet.  Then remove every file of the site that this build neither wrote nor keeps
         (*keep*), and folders left empty, so the site is what a full build would have made;
@@ -312,9 +313,10 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     digests of the pages' search copies and their charts' cache entries.  Many
     pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
     inherit the loaded content; nothing in this process has started vl-convert yet, so
-    no runtime is forked.  A few are rendered here, every page before any chart image;
-    in a *one_shot* process (one that ends after this build, so that it may no longer
-    fork does not matter), vl-convert's runtime starts in a thread meanwhile."""
+    no runtime is forked.  A few are rendered here, their chart images made in a thread
+    meanwhile (:func:`_rendered_here`); in a *one_shot* process (one that ends after
+    this build, so that it may no longer fork does not matter), vl-convert's runtime
+    starts in a thread of its own first."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
         if any(job.pages[i].chart_maker for i in indexes):
             job.setup()
@@ -345,24 +347,31 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     return result
 
 
-def _rendered_here(job: _RenderJob, indexes: list[int]) -> Iterator[_Rendered]:
+def _rendered_here(job: _RenderJob, indexes: list[int]) -> list[_Rendered]:
     """A few pages rendered in this process, their chart images made meanwhile in a
     thread: vl-convert (here, its runtime perhaps still starting, or in a chart worker)
-    lets go of Python while it draws, so the pages render in the meantime.  (Their HTML
-    waits in memory meanwhile: many pages, with --jobs 1 or where this process cannot
-    fork, are rendered and written one by one instead.)"""
+    lets go of Python while it draws, so the pages render in the meantime.  If anything
+    fails (or Ctrl-C), the charts not begun are cancelled and the one being made is
+    waited for, so that nothing of this build goes on after it.  (Their HTML waits in
+    memory meanwhile: many pages, with --jobs 1 or where this process cannot fork, are
+    rendered and written one by one instead.)"""
     job.setup()
     charted = [index for index in indexes if job.pages[index].charts]  # (made once, here)
-    with ThreadPoolExecutor(1, thread_name_prefix="reportgen-charts") as pool:
-        images = {index: pool.submit(job.chart_images, index) for index in charted}
-        try:
-            pages = [job.render(index, images=False) for index in indexes]
-        except BaseException:
-            for image in images.values():
-                image.cancel()
-            raise
-        for index, page in zip(indexes, pages):
-            yield page.with_images(images[index].result()) if index in images else page
+    stop = threading.Event()
+
+    def chart_images() -> dict[int, _Rendered]:  # (the first that fails ends it)
+        return {index: job.chart_images(index) for index in charted if not stop.is_set()}
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="reportgen-charts")
+    try:
+        images = pool.submit(chart_images)
+        pages = [job.render(index, images=False) for index in indexes]
+        made = images.result()
+        return [page.with_images(made[index]) if index in made else page
+                for index, page in zip(indexes, pages)]
+    finally:
+        stop.set()
+        pool.shutdown(wait=True)
 
 
 # --- The printed report -------------------------------------------------------------------
@@ -589,7 +598,8 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             previous = load_state(cache_dir, out_dir)
             if previous and (previous.inputs != digest or not previous.intact(out_dir)):
                 previous = None
-        if previous and previous.all_inputs == everything and not previous.search_stale:
+        if (previous and previous.all_inputs == everything and not previous.search_stale
+                and not previous.data_stale):
             # Nothing changed at all: answer without loading the content (with the
             # warnings the content gave, shown from here, as a build that loaded it would).
             warnings = [Problem(display_path(Path(path)), *rest)
@@ -622,7 +632,8 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         mode, changed = "full", set()
         if previous is not None:
             changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing)
-            mode = "incremental" if changed or previous.search_stale else "unchanged"
+            mode = ("incremental" if changed or previous.search_stale or previous.data_stale
+                    else "unchanged")
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
                          timings)
@@ -680,7 +691,9 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 by_shard, stale, copies,
                 lambda path: (files.staging if path in rendered_now else out_dir) / path))
 
-        data = _DataFiles(content, pages, out_dir, mode == "incremental", changed, to_render)
+        # (made from the last build's, unless that build was not finished: see finish_build)
+        data = _DataFiles(content, pages, out_dir,
+                          mode == "incremental" and not previous.data_stale, changed, to_render)
         with timings.stage("data and assets"):
             if mode == "full":
                 files.add(SITE_MARK, SITE_MARK_TEXT)
@@ -759,31 +772,46 @@ class _DataFiles:
                                              self.to_render))
 
 
-def _finish_data(data: _DataFiles, out_dir: Path, cache_dir: Path, state: BuildState) -> None:
-    """The rest of a show_first build: the data files moved into the site, every file no
-    build made removed from it, the state saved, then the search index made again
-    (:func:`_refresh_search`) and the cache tidied if that is due."""
+def _finish_data(data: _DataFiles, out_dir: Path, cache_dir: Path,
+                 state: BuildState) -> "Finished":
+    """The rest of a show_first build (see :func:`finish_build`)."""
     with cache_in_use(cache_dir):
+        if load_state(cache_dir, out_dir) is not None:
+            return Finished(False, False)  # another build of the site came since
+        # Saved first, so that if this stops half-way, the next build goes on from here:
+        # it makes the data files again from scratch and looks for files no build made.
+        state.data_stale = True
+        save_state(cache_dir, out_dir, state)
         with SiteFiles(out_dir) as files:
             data.write(files)
             site_files = dict(state.files)
             site_files.update(files.publish_update(set(site_files)))
         state.files = dict(sorted(site_files.items()))
+        state.data_stale = False
         save_state(cache_dir, out_dir, state)
-        _refresh_search(out_dir, cache_dir)
+        searched = _refresh_search(out_dir, cache_dir)
     tidy_cache(cache_dir)
+    return Finished(True, searched)
 
 
-def finish_build(result: BuildResult) -> bool:
-    """Finish a build made with *show_first*: what it left for later (its data files,
-    removing files no build made, its saved state, its search index).  False when it
-    left nothing to do.  Raises BuildError when Pagefind fails, OSError when a file
-    cannot be written; the next build then renders (or indexes) again what it must."""
+class Finished(NamedTuple):
+    done: bool  # what the build left for later is done (False: there was nothing)
+    searched: bool  # the search index changed (a search page open meanwhile is stale)
+
+
+def finish_build(result: BuildResult) -> Finished:
+    """Finish a build made with *show_first*, right after it: what it left for later
+    (:attr:`BuildResult.later`): its data files and the sitemap moved into the site,
+    every file no build made removed from it, its state saved, its search index made
+    again (:func:`_refresh_search`), and the cache tidied if that is due.  Nothing is
+    done when it left nothing, or when another build of the site has saved its state
+    since (its site stays as it made it).  Raises BuildError when Pagefind fails,
+    OSError when a file cannot be written: the next build then makes the data files or
+    the index again."""
     if result.later is None:
-        return False
+        return Finished(False, False)
     later, result.later = result.later, None
-    later()
-    return True
+    return later()
 
 
 def warm_up(content_dir: Path, cache_dir: Path | None = None,

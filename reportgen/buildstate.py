@@ -119,18 +119,23 @@ def remove_unlisted(root: Path, keep) -> None:
 
 def remove_files(root: Path, paths) -> None:
     """Remove the files *paths* (POSIX paths relative to *root*) that are there, and the
-    folders they leave empty."""
+    folders they leave empty; never through a link to a folder (where one of the site's
+    folders was replaced by a link, its files are left alone)."""
     folders = set()
+    top = os.path.realpath(root)
     for path in sorted(paths):
+        parent = os.path.realpath(f"{top}/{path}".rpartition("/")[0])
+        if parent != top and not parent.startswith(top + "/"):
+            continue
         try:
-            os.unlink(f"{root}/{path}")
+            os.unlink(f"{top}/{path}")
         except FileNotFoundError:
             continue
         parts = path.split("/")
         folders.update("/".join(parts[:n]) for n in range(1, len(parts)))
     for folder in sorted(folders, key=len, reverse=True):  # (the deepest first)
         try:
-            os.rmdir(f"{root}/{folder}")
+            os.rmdir(f"{top}/{folder}")
         except OSError:
             pass  # it still holds files
 
@@ -153,7 +158,9 @@ class BuildState:
     files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
     all_inputs: str = ""  # inputs digest with every fact file's bytes too
     counts: dict[str, int] = field(default_factory=dict)  # pages and facts, for messages
-    search_stale: bool = False  # the search index predates the pages (serve, search later)
+    search_stale: bool = False  # the search index predates the pages (serve: show_first)
+    data_stale: bool = False  # the data files and sitemap, too, and files no build made
+    # may be in the site (a show_first build stopped while it was being finished)
     search_copies: dict[str, str] = field(default_factory=dict)  # page path -> copy digest
     search_shards: dict[str, str] = field(default_factory=dict)  # page path -> index shard
     # shard -> digest of the copies its bundle in the site was made from
@@ -188,16 +195,16 @@ class BuildState:
 
 
 
-_saved: dict[Path, tuple[bytes, BuildState]] = {}
-"""The states this process saved, by file, with the start of the file: a process that
-builds again (serve) reads its own back without parsing tens of megabytes of JSON,
+_saved: dict[Path, tuple[tuple[int, bytes], BuildState]] = {}
+"""The states this process saved, by file, with the file's size and start: a process
+that builds again (serve) reads its own back without parsing tens of megabytes of JSON,
 unless another process saved one since.  Each saved state has a token of its own
 (``_token``, the first key of the file)."""
 
 
-def _file_start(path: Path, size: int) -> bytes:
+def _size_and_start(path: Path, length: int) -> tuple[int, bytes]:
     with open(path, "rb") as file:
-        return file.read(size)
+        return os.fstat(file.fileno()).st_size, file.read(length)
 
 
 def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
@@ -205,8 +212,8 @@ def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
     :mod:`reportgen.cachetidy`), or None."""
     path = _state_path(cache_dir, out_dir)
     try:
-        start, saved = _saved.get(path, (b"", None))
-        if saved is not None and _file_start(path, len(start)) == start:
+        signature, saved = _saved.get(path, ((0, b""), None))
+        if saved is not None and _size_and_start(path, len(signature[1])) == signature:
             state = saved.copy()
         else:
             state = BuildState(**json.loads(path.read_text(encoding="utf-8")))
@@ -247,4 +254,4 @@ def save_state(cache_dir: Path, out_dir: Path, state: BuildState) -> None:
     state._token = secrets.token_hex(8)
     data = json.dumps(state.__dict__, sort_keys=True).encode("utf-8")
     write_entry(path, data)
-    _saved[path] = (data[:data.index(b",")], state.copy())  # ({"_token": "...")
+    _saved[path] = ((len(data), data[:data.index(b",")]), state.copy())  # ({"_token": "...")

@@ -252,9 +252,10 @@ def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, por
         if not last:
             return False
         try:
-            if finish_build(last.pop()):
+            finished = finish_build(last.pop())
+            if finished.done:
                 click.echo("Data files and search index up to date.", err=True)
-                return True
+            return finished.searched
         except (ReportgenError, OSError) as exc:
             click.echo(f"Data files or search index not updated ({exc}); the next build "
                        "makes them again.", err=True)
@@ -269,8 +270,9 @@ def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, por
 
         try:
             get_ready(content_dir, charts=charts)
-        except Exception:  # noqa: BLE001 - nothing lost: the rebuild does it all again
-            pass
+        except Exception as exc:  # noqa: BLE001 - nothing lost: a rebuild does it all again
+            click.echo(f"Could not load the content ahead of the first edit ({type(exc).__name__}:"
+                       f" {exc}); the first rebuild will.", err=True)
 
     try:
         server = SiteServer(out_dir, [content_dir, templates_dir], rebuild, host, port,

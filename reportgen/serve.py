@@ -120,7 +120,8 @@ class SiteServer:
         self.out_dir = out_dir
         self.watched = watched
         self.rebuild = rebuild
-        # Work that follows the reload (the search index); True when it changed the site.
+        # Work that follows the reload (the data files, the search index); True when
+        # open pages should reload again (the search index changed).
         self.after_rebuild = after_rebuild
         self.warm_up = warm_up  # run once, while waiting for the first edit
         self.interval = interval
@@ -138,7 +139,10 @@ class SiteServer:
         """Rebuild whenever the watched files change, until stopped."""
         last = snapshot(self.watched)
         if self.warm_up:  # (an edit meanwhile is seen next)
-            self.warm_up()
+            try:
+                self.warm_up()
+            except Exception:  # noqa: BLE001 - a failed warm-up must not stop the watching
+                pass
         while not self._stop.wait(self.interval):
             now = snapshot(self.watched)
             if now == last:

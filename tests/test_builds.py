@@ -205,6 +205,7 @@ def test_interrupted_write_leaves_the_previous_site_as_it_was(built, monkeypatch
     monkeypatch.undo()
     assert_unchanged(out, before)
     assert len(calls) == after + 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("reportgen-charts")]
 
 
 def test_interrupted_swap_leaves_the_previous_site_as_it_was(built, monkeypatch):

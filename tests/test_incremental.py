@@ -217,14 +217,14 @@ def test_show_first_shows_the_pages_then_finishing_gives_the_clean_build(project
     assert bundle(out) == old_index  # the previous index, still whole
     assert (out / "data/facts.json").read_bytes() == old_data  # the previous data, whole
 
-    assert finish_build(quick) is True
+    assert finish_build(quick) == (True, True)  # done, and the search index changed
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)  # the stray file gone too
     assert bundle(out) != old_index
     assert b"1200" in (out / "data/facts.json").read_bytes()
     assert not list(root.glob(".*search-*"))  # no work folder left beside the site
     assert not list(root.glob(".site.new-*"))  # nor a staging folder
-    assert finish_build(quick) is False  # nothing left to do
+    assert finish_build(quick) == (False, False)  # nothing left to do
     assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
 
 
@@ -263,6 +263,86 @@ def test_a_build_after_show_first_whose_index_failed_indexes_again(project, monk
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_a_build_after_show_first_whose_data_failed_makes_them_again(project, monkeypatch):
+    """The data files could not be written while finishing (a full disk; or serve stopped
+    then): the next build makes them again, from scratch, and removes the stray file."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    (out / "stray.txt").write_text("not built", encoding="utf-8")
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build_module, "facts_csv", disk_full)
+    with pytest.raises(OSError):
+        finish_build(quick)
+    monkeypatch.undo()
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental" and again.rendered < again.pages
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_finishing_a_build_another_has_come_after_does_nothing(project):
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    edit(content / FACTS, "value: 1200\n", "value: 1300\n")
+    assert build_site(content, templates, out, cache_dir=cache).mode == "full"
+    assert finish_build(quick) == (False, False)
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)  # the later build's site, 1300 everywhere
+    assert build_site(content, templates, out, cache_dir=cache).mode == "unchanged"
+
+
+def test_a_chart_that_fails_stops_the_build_and_its_chart_thread(project, monkeypatch):
+    import threading
+
+    from reportgen.errors import BuildError
+    from reportgen.vega import VegaRenderer
+
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    build_site(content, templates, out, cache_dir=cache)
+    before = all_files(out)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    made = []
+
+    def fails(self, spec, locale="id"):
+        made.append(locale)
+        raise BuildError("vl-convert could not make a chart: broken")
+
+    monkeypatch.setattr(VegaRenderer, "svg_entry", fails)
+    with pytest.raises(BuildError, match="broken"):
+        build_site(content, templates, out, cache_dir=cache)
+    assert len(made) == 1  # the other pages' charts were not begun
+    assert not [t for t in threading.enumerate() if t.name.startswith("reportgen-charts")]
+    assert all_files(out) == before
+
+
+def test_remove_files_leaves_a_linked_folder_alone(tmp_path):
+    from reportgen.buildstate import remove_files
+
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    (site / "regions/a").mkdir(parents=True)
+    (site / "regions/a/index.html").write_text("a")
+    (site / "regions/b").mkdir()
+    (site / "regions/b/index.html").write_text("b")
+    elsewhere.mkdir()
+    (elsewhere / "index.html").write_text("not the site's")
+    (site / "linked").symlink_to(elsewhere)
+    remove_files(site, {"regions/a/index.html", "linked/index.html", "not/there.html"})
+    assert not (site / "regions/a").exists()  # its folder, left empty, too
+    assert (site / "regions/b/index.html").is_file()
+    assert (elsewhere / "index.html").is_file()
 
 
 def test_show_first_makes_the_index_when_there_is_none_to_keep(project):
@@ -375,7 +455,7 @@ def test_lost_search_copies_are_made_again_when_their_shard_is_indexed(seed_proj
     edit(content / "facts/parepare.yaml", "value: 745\n", "value: 746\n")
     quick = build_site(content, TEMPLATES, out, cache_dir=cache, show_first=True)
     assert quick.search_pending
-    assert finish_build(quick) is True
+    assert finish_build(quick).searched
     shutil.rmtree(clean)
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
@@ -420,7 +500,7 @@ def test_show_first_then_finishing_indexes_only_the_changed_shards(seed_project,
     edit(content / "facts/parepare.yaml", "value: 744\n", "value: 745\n")
     quick = build_site(content, TEMPLATES, out, cache_dir=cache, show_first=True)
     assert quick.search_pending and bundle(out) == old_main
-    assert finish_build(quick) is True
+    assert finish_build(quick).searched
     assert {p: p.stat().st_ino for p in (out / "pagefind/regions-1").rglob("*")} == papua
     build_site(content, TEMPLATES, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
@@ -806,3 +886,8 @@ def test_a_saved_state_is_read_back_whole_and_another_process_s_from_its_file(tm
     theirs.update(_token="0123456789abcdef", inputs="other inputs")
     write_entry(_state_path(cache, out), json.dumps(theirs, sort_keys=True).encode())
     assert load_state(cache, out).inputs == "other inputs"
+    save_state(cache, out, mine)  # and one edited by hand, its token left as it was
+    edited = _state_path(cache, out).read_text(encoding="utf-8").replace('"inputs"',
+                                                                         '"inputs": "x", "_"')
+    write_entry(_state_path(cache, out), edited.encode())
+    assert load_state(cache, out) is None  # (not a state any more: "_" is no field)

@@ -118,3 +118,36 @@ def test_serve_refuses_a_folder_it_did_not_build(tmp_path):
     assert f"Error: refusing to replace {out}: it holds files" in result.stderr
     assert "Serving" not in result.output
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_failed_warm_up_does_not_stop_the_rebuilds(tmp_path):
+    """Getting ready for the first edit (loading the content ahead) may fail; the server
+    goes on watching and rebuilds when a file changes."""
+    import threading
+
+    from reportgen.serve import SiteServer
+
+    watched = tmp_path / "content"
+    watched.mkdir()
+    (watched / "a.yaml").write_text("one")
+    rebuilt = threading.Event()
+
+    def warm_up():
+        raise RuntimeError("no content to load ahead")
+
+    def rebuild():
+        rebuilt.set()
+        return True
+
+    server = SiteServer(tmp_path, [watched], rebuild, port=0, interval=0.05, warm_up=warm_up)
+    watcher = threading.Thread(target=server.watch, daemon=True)
+    watcher.start()
+    try:
+        time.sleep(0.2)
+        (watched / "a.yaml").write_text("two, longer")
+        assert rebuilt.wait(10)
+        assert server.version == 2
+    finally:
+        server._stop.set()  # (the watching only: serve_forever never ran)
+        watcher.join(timeout=5)
+        server.httpd.server_close()
