@@ -9,8 +9,9 @@ runs the real command line, each step in a fresh process:
 2. first build with the cache (fills it), then a rebuild with nothing changed;
 3. a rebuild after editing one fact in one file;
 4. what ``reportgen serve`` does after another edit: the rebuild that shows the pages
-   (keeping the previous data files and search index), then those made again; and the same
-   after the next edit in that process (what a running serve holds from the last one);
+   (keeping the previous data files and search index), then those made again; first
+   after serve started (its first build found nothing changed, and it got ready while
+   waiting for the edit), then after the next edit in that process;
 5. ``reportgen check`` with the cache warm, and cold;
 
 and reports wall time, peak memory of the cold build, pages per second, and the time per
