@@ -190,7 +190,7 @@ def main() -> None:
              f" charts=charts)\n"
              f"    assert r.search_pending\n"
              f"    shown = time.perf_counter() - t\n"
-             f"    assert finish_build(r)\n"
+             f"    assert finish_build(r).done\n"
              f"    print(f'{{shown}} {{time.perf_counter() - t - shown}}')")
     _, serve_out = run_python(serve, env)
     first, second = ([float(x) for x in line.split()] for line in serve_out.split("\n")[-3:-1])

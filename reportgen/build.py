@@ -724,7 +724,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 site_files = {path: previous.files[path] for path in keep}
                 # Later, files no build made are looked for too; for now, only the last
                 # build's that this one did not make again nor keeps are removed.
-                gone = set(previous.files) - keep if data_later else None
+                gone = set(previous.files) if data_later else None
                 site_files.update(files.publish_update(keep, gone))
         result.files = len(site_files)
     if cache_dir:
@@ -734,10 +734,10 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         state.warnings = [[os.path.abspath(warning.path), *astuple(warning)[1:]]
                           for warning in warnings]
         state.search_stale = result.search_pending
-        state.search_copies = dict(sorted(search_copies.items()))
-        state.search_shards = {path: page_shards[path] for path in state.search_copies}
-        state.search_bundles = dict(sorted(bundles.items()))
-        state.charts = dict(sorted(chart_entries.items()))
+        state.search_copies = search_copies  # (saved with their keys sorted)
+        state.search_shards = {path: page_shards[path] for path in search_copies}
+        state.search_bundles = bundles
+        state.charts = chart_entries
         if data_later:  # (only an incremental build, which needs the cache)
             result.later = partial(_finish_data, data, out_dir, cache_dir, state)
         else:
@@ -786,10 +786,11 @@ def _finish_data(data: _DataFiles, out_dir: Path, cache_dir: Path,
             data.write(files)
             site_files = dict(state.files)
             site_files.update(files.publish_update(set(site_files)))
-        state.files = dict(sorted(site_files.items()))
-        state.data_stale = False
-        save_state(cache_dir, out_dir, state)
-        searched = _refresh_search(out_dir, cache_dir)
+        state.files, state.data_stale = site_files, False
+        try:
+            searched = _refresh_search(out_dir, cache_dir, state)
+        finally:  # (if Pagefind failed, the state says the index is stale)
+            save_state(cache_dir, out_dir, state)
     tidy_cache(cache_dir)
     return Finished(True, searched)
 
@@ -815,29 +816,30 @@ def finish_build(result: BuildResult) -> Finished:
 
 
 def warm_up(content_dir: Path, cache_dir: Path | None = None,
-            charts: ChartWorker | None = None) -> None:
+            charts: ChartWorker | None = None, content: bool = True) -> None:
     """Get a process that goes on from build to build (``reportgen serve``) ready for its
-    next rebuild while it waits for an edit: the content loaded into this process's
-    cache of fact files (:meth:`FactFileCache.shared`), the charts' templates read, and
-    vl-convert's runtime started in *charts*.  What is wrong with the content is not
-    said here: the rebuild says it."""
+    next rebuild while it waits for an edit: vl-convert's runtime started in *charts*,
+    the charts' templates read, and (with *content*: not when a build here has just
+    loaded it) the content loaded into this process's cache of fact files
+    (:meth:`FactFileCache.shared`).  What is wrong with the content is not said here:
+    the rebuild says it."""
     cache_dir = cache_dir or default_cache_dir()
     if charts is not None:
         charts.warm_up()
     with cache_in_use(cache_dir):
-        load_content(content_dir, cache=FactFileCache.shared(cache_dir))
+        if content:
+            load_content(content_dir, cache=FactFileCache.shared(cache_dir))
         _chart_templates(cache_dir)
 
 
-def _refresh_search(out_dir: Path, cache_dir: Path) -> bool:
+def _refresh_search(out_dir: Path, cache_dir: Path, state: BuildState) -> bool:
     """Index again the shards of the published site whose pages changed since their
-    index was made, after a build with *show_first* (from the search copies its saved
-    state records, made again from the page where the cache lost one), and put each new
-    bundle in place of the old one; False when there was nothing to do.
-    The site is then what a build without *show_first* would have made.  Raises
-    BuildError when Pagefind fails (the old index and the saved state stay)."""
-    state = load_state(cache_dir, out_dir)
-    if state is None or not state.search_stale:
+    index was made, after a build with *show_first* (from the search copies its *state*
+    records, made again from the page where the cache lost one), put each new bundle in
+    place of the old one, and record that in *state* (which the caller saves); False when
+    there was nothing to do.  The site is then what a build without *show_first* would
+    have made.  Raises BuildError when Pagefind fails (the old index and *state* stay)."""
+    if not state.search_stale:
         return False
     out_dir = out_dir.resolve()
     copies = SearchCopies(cache_dir / SEARCH_COPIES)
@@ -868,12 +870,9 @@ def _refresh_search(out_dir: Path, cache_dir: Path) -> bool:
                     other.unlink()
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
-    state.files = {path: size for path, size in state.files.items()
-                   if bundle_of(path) is None}
-    state.files.update(files_in(out_dir, SEARCH_BUNDLE))
-    state.search_bundles = dict(sorted(bundles.items()))
-    state.search_stale = False
-    save_state(cache_dir, out_dir, state)
+    files = {path: size for path, size in state.files.items() if bundle_of(path) is None}
+    files.update(files_in(out_dir, SEARCH_BUNDLE))
+    state.files, state.search_bundles, state.search_stale = files, bundles, False
     return True
 
 

@@ -232,8 +232,8 @@ def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, por
     except ReportgenError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False, False,
-                      charts=charts)
+    first = _build_and_report(content_dir, templates_dir, out_dir, True, False, None, False,
+                              False, charts=charts)
 
     last = []  # the last rebuild's result, which refresh finishes
 
@@ -269,7 +269,9 @@ def _serve(content_dir: Path, templates_dir: Path, out_dir: Path, host: str, por
         from .build import warm_up as get_ready
 
         try:
-            get_ready(content_dir, charts=charts)
+            # (a build that found something to do has loaded the content already)
+            get_ready(content_dir, charts=charts,
+                      content=first is not None and first.mode == "unchanged")
         except Exception as exc:  # noqa: BLE001 - nothing lost: a rebuild does it all again
             click.echo(f"Could not load the content ahead of the first edit ({type(exc).__name__}:"
                        f" {exc}); the first rebuild will.", err=True)

@@ -218,18 +218,13 @@ class _ContentBuilder:
         checker = RecordChecker(file, self.problems)
         kind = key.rstrip("s")
         found: dict = {}
-        first: dict[str, tuple] = {}  # id -> (line, column) of the record that took it
+        first: dict[str, tuple] = {}  # id -> the place of the record that took it
         for data, loc in top_level_records(file, key, checker):
             values, whole = checker.fields(data, loc, schema.REGISTRIES[key], kind)
             record_id = values.get("id") if values else None
-            if record_id is not None:
-                if record_id in first:
-                    at = first[record_id]
-                    self.add((file.display, *loc), "RG106",
-                             f"{kind} id '{record_id}' is used twice",
-                             f"first at {at[0]}:{at[1]}; ids must be unique")
-                    continue
-                first[record_id] = loc
+            if record_id is not None and self.taken(first, kind, record_id,
+                                                     (file.display, *loc), in_file=True):
+                continue
             if not whole:
                 if isinstance(data, YamlMap) and isinstance(data.get("id"), str):
                     self.broken_ids.add(data["id"])
@@ -292,16 +287,21 @@ class _ContentBuilder:
         files too).  *ids* are the id and place of every fact whose id is right, in file
         order, so that a fact that failed other checks still shows its id is taken."""
         first: dict[str, tuple] = {}
-        repeated: set[tuple] = set()
-        for fact_id, where in ids:
-            if fact_id in first:
-                at = first[fact_id]
-                self.add(where, "RG106", f"fact id '{fact_id}' is used twice",
-                         f"first at {at[0]}:{at[1]}:{at[2]}; ids must be unique")
-                repeated.add(where)
-            else:
-                first[fact_id] = where
+        repeated = {where for fact_id, where in ids if self.taken(first, "fact", fact_id, where)}
         return [fact for fact in facts if fact.loc not in repeated]
+
+    def taken(self, first: dict[str, tuple], kind: str, record_id: str, where: tuple,
+              in_file: bool = False) -> bool:
+        """Whether *record_id* was taken already (by the record at ``first[record_id]``):
+        if so it is an RG106 problem at *where* (file, line, column), else *where* takes
+        it.  *in_file*: the ids are unique within one file, which the hint need not name."""
+        if record_id not in first:
+            first[record_id] = where
+            return False
+        at = first[record_id][1:] if in_file else first[record_id]
+        self.add(where, "RG106", f"{kind} id '{record_id}' is used twice",
+                 f"first at {':'.join(map(str, at))}; ids must be unique")
+        return True
 
     def fact(self, checker: RecordChecker, data, loc, sources, regions, programs,
              metrics) -> tuple[str | None, Fact | None]:

@@ -69,6 +69,19 @@ class Group:
         return self.facts + [f for g in self.subgroups for f in g.all_facts()]
 
 
+_SHOWN_EXTRAS: dict[str, Callable[[object], list[str]]] = {
+    # a program's national page: the count of figures per province
+    "parts": lambda parts: [f"{province.id} {count}" for province, count, _ in parts],
+    # the list of sources: the count of figures per source
+    "counts": lambda counts: [f"{source} {count}" for source, count in counts.items()],
+    # the overview: the count of figures per region
+    "facts_by_region": lambda by_region: [f"{region} {len(facts)}"
+                                          for region, facts in by_region.items() if facts],
+}
+"""The counts of figures a page shows beyond its facts (``Page.extra``), as lines of
+:meth:`Page.shown`."""
+
+
 @dataclass
 class Page:
     """One HTML page to render.  Its groups of figures (in display order) and its charts
@@ -91,20 +104,15 @@ class Page:
     def shown_key(self) -> tuple:
         """What :meth:`shown` reads, by identity: pages with equal keys show the same (the
         languages' pages share their lists), so it is worked out once for them."""
-        extra = self.extra
         return (id(self.members), id(self.depends_on) if self.depends_on else None,
-                id(extra.get("parts")), id(extra.get("counts")),
-                id(extra.get("facts_by_region")))
+                *(id(self.extra.get(name)) for name in _SHOWN_EXTRAS))
 
     def shown(self) -> str:
         """What the page shows of the facts, as text: the ids of those in its groups and
-        of those it shows beyond them (``depends_on``, a chart), a program's national
-        page's count of figures per province, the list of sources' count of figures per
-        source, and the overview's count of figures per region."""
-        parts = [f"{province.id} {count}" for province, count, _ in self.extra.get("parts", ())]
-        parts += [f"{source} {count}" for source, count in self.extra.get("counts", {}).items()]
-        parts += [f"{region} {len(facts)}"
-                  for region, facts in self.extra.get("facts_by_region", {}).items() if facts]
+        of those it shows beyond them (``depends_on``, a chart), and the counts of
+        figures some pages show (:data:`_SHOWN_EXTRAS`)."""
+        parts = [line for name, lines in _SHOWN_EXTRAS.items() if name in self.extra
+                 for line in lines(self.extra[name])]
         return "\n\n".join(["\n".join(map(fact_id, self.members)), "\n".join(self.depends_on),
                              "\n".join(parts)])
 

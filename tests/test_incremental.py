@@ -250,7 +250,7 @@ def test_a_build_after_show_first_whose_index_failed_indexes_again(project, monk
     edit(content / FACTS, "value: 1000\n", "value: 1200\n")
     quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
 
-    def pagefind_fails(out_dir, cache_dir):
+    def pagefind_fails(*args):
         raise build_module.BuildError("pagefind failed")
 
     monkeypatch.setattr(build_module, "_refresh_search", pagefind_fails)
