@@ -35,8 +35,9 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, NamedTuple
 
 from .buildstate import (
-    BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, library_versions,
-    load_state, page_shows, remove_files, remove_unlisted, save_state, state_key,
+    BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, layout_digest,
+    library_versions, load_state, page_shows, remove_files, remove_unlisted, save_state,
+    state_key,
 )
 from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
@@ -46,7 +47,7 @@ from .export import facts_csv, facts_json
 from .factcache import FactFileCache, code_version
 from .i18n import LANGUAGES, prefix
 from .meta import sitemap_xml
-from .model import Content, fact_id
+from .model import Content, edited_records, fact_id, facts_referring
 from .pages import Page, pages_showing, plan_pages
 from .render import make_environment, render_page
 from .search import (
@@ -498,12 +499,17 @@ def check_out_dir(out_dir: Path, content_dir: Path, templates_dir: Path) -> None
 # --- The build ----------------------------------------------------------------------------
 
 def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, str],
-                    prints: dict[str, str], disagreeing: dict) -> tuple[set[str], set[str]]:
+                    prints: dict[str, str], disagreeing: dict, content: Content
+                    ) -> tuple[set[str], set[str]]:
     """(ids of facts that changed or were removed, paths of the pages to render again:
     those that show a changed fact, or one that disagrees with one, and those that show
-    other facts than last time (a new page, one that lost a fact); see
-    :func:`reportgen.pages.pages_showing`)."""
+    other facts or records than last time (a new page, one that lost a fact, one whose
+    region was renamed); see :func:`reportgen.pages.pages_showing`).  A fact that refers
+    to a changed record (its source's publisher, its region's name) counts as changed:
+    its figure is shown with them."""
     changed = {fid for fid, fp in prints.items() if previous.facts.get(fid) != fp}
+    changed |= facts_referring(content.facts, edited_records(previous.records,
+                                                             content.record_prints))
     removed = set(previous.facts) - set(prints)
     touched = changed | removed
     for fid in list(touched):  # a disagreement marker names the other facts too
@@ -615,6 +621,9 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
     if content is None:
         raise ContentError(problems)
     warnings = [p for p in problems if p.severity == "warning"]
+    layout = layout_digest(content)
+    if previous is not None and previous.layout != layout:
+        previous = None  # programs or metrics added, removed or reordered: every page
 
     with timings.stage("plan"):
         if not (templates_dir / "base.html").is_file():
@@ -624,21 +633,25 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         prints = dict(zip(ids, map((fact_cache.fingerprints if fact_cache else {}).get, ids,
                                    repeat(""))))
         disagreeing = content.disagreeing
-        shows = page_shows(pages)
+        shows = page_shows(pages, content.record_prints)
         shards = SearchShards(content)
         page_shards = {p.out_path: shards.of_page(p) for p in pages
                        if p.kind in SEARCHABLE_KINDS}
         to_render = {p.out_path for p in pages}
         mode, changed = "full", set()
         if previous is not None:
-            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing)
+            changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing,
+                                                 content)
             mode = ("incremental" if changed or previous.search_stale or previous.data_stale
-                    else "unchanged")
+                    or previous.records != content.record_prints else "unchanged")
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
                          timings)
     if mode == "unchanged":
         result.files = len(previous.files)
+        if cache_dir and previous.all_inputs != everything:  # (only a comment edited, say)
+            previous.all_inputs, previous.warnings = everything, _kept_warnings(warnings)
+            save_state(cache_dir, out_dir, previous)  # the next build need not load it
         return result
 
     if cache_dir and any(page.chart_maker for page in pages if page.out_path in to_render):
@@ -731,18 +744,24 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         state = BuildState.make(digest, prints, shows, disagreeing, site_files)
         state.all_inputs = everything
         state.counts = {"pages": len(pages), "facts": len(content.facts)}
-        state.warnings = [[os.path.abspath(warning.path), *astuple(warning)[1:]]
-                          for warning in warnings]
+        state.warnings = _kept_warnings(warnings)
         state.search_stale = result.search_pending
         state.search_copies = search_copies  # (saved with their keys sorted)
         state.search_shards = {path: page_shards[path] for path in search_copies}
         state.search_bundles = bundles
         state.charts = chart_entries
+        state.records, state.layout = content.record_prints, layout
         if data_later:  # (only an incremental build, which needs the cache)
             result.later = partial(_finish_data, data, out_dir, cache_dir, state)
         else:
             save_state(cache_dir, out_dir, state)
     return result
+
+
+def _kept_warnings(warnings: list[Problem]) -> list[list]:
+    """The content's warnings as a build's state keeps them (each a Problem's fields, its
+    path absolute), for a build that finds nothing changed to say again."""
+    return [[os.path.abspath(warning.path), *astuple(warning)[1:]] for warning in warnings]
 
 
 DATA_FILES = ("data/facts.json", "data/facts.csv", "sitemap.xml")

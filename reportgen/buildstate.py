@@ -1,16 +1,21 @@
 """What the last build of an output folder was made from, for incremental rebuilds.
 
-A :class:`BuildState` records, per output folder, a digest of every input other than the
-fact files (templates, registries, prose pages, reportgen's own code, the build options),
-each fact's fingerprint, what each page shows (a digest of the ids of its facts, see
-:func:`page_shows`), which facts disagree, the files written with their sizes, the
+A :class:`BuildState` records, per output folder, a digest of every input that every
+page depends on (templates, the site settings, prose pages, reportgen's own code, the
+build options: :func:`inputs_digest`), the order of the programs and of the metrics
+(:func:`layout_digest`), each fact's fingerprint and each registry record's (a source,
+a region, a program, a metric: see :func:`reportgen.factcache.record_prints`), what
+each page shows (a digest of the ids of its facts and of the records it shows itself,
+see :func:`page_shows`), which facts disagree, the files written with their sizes, the
 digest of each page's search copy (see :class:`reportgen.search.SearchCopies`), the
 shard of the index each page is in, what each shard's bundle was made from, and the
 cache entries of each page's chart images.  It lives in the cache folder, never in the
 site.
 
-The build uses it only when the digest matches and the output folder still holds every
-recorded file at its recorded size; otherwise it renders everything again.
+The build uses it only when both digests match and the output folder still holds every
+recorded file at its recorded size; otherwise it renders everything again.  An edited
+registry record is like an edited fact: the pages that show it, or a fact that refers to
+it, are rendered again.
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ from .cachetidy import mark_used, write_entry
 from .factcache import code_version
 from .loader import REGISTRY_FILES
 
-STATE_FORMAT = 4
+STATE_FORMAT = 5
+
+SHARED_INPUTS = ("site",)
+"""The registry files every page depends on as a whole (the site's title is on each);
+the records of the others are compared one by one."""
 
 
 OUTPUT_LIBRARIES = ("altair", "babel", "jinja2", "markdown-it-py", "pagefind-bin",
@@ -48,11 +57,13 @@ def library_versions() -> str:
 
 
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
-    """A hash of everything a page depends on except the fact files: reportgen's code,
-    the libraries of :data:`OUTPUT_LIBRARIES`, the registries, prose pages and templates."""
+    """A hash of what every page depends on: reportgen's code, the libraries of
+    :data:`OUTPUT_LIBRARIES`, the site settings (:data:`SHARED_INPUTS`), the prose pages
+    (the menu names them) and the templates; not the fact files nor the registries of
+    records, which are compared fact by fact and record by record."""
     digest = hashlib.sha256(
         f"{STATE_FORMAT} {code_version()} {library_versions()} pdf={pdf}".encode())
-    paths = [content_dir / f"{name}.yaml" for name in REGISTRY_FILES]
+    paths = [content_dir / f"{name}.yaml" for name in SHARED_INPUTS]
     paths += sorted((content_dir / "pages").glob("*.md"))
     paths += sorted(p for p in templates_dir.rglob("*") if p.is_file())
     for path in paths:
@@ -65,24 +76,45 @@ def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
 
 
 def all_inputs_digest(inputs: str, content_dir: Path) -> str:
-    """*inputs* plus the bytes of every fact file: equal digests mean nothing to build."""
+    """*inputs* plus the bytes of every registry and fact file: equal digests mean nothing
+    to build."""
     digest = hashlib.sha256(inputs.encode())
+    for name in RECORD_FILES:
+        path = content_dir / f"{name}.yaml"
+        digest.update(path.name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file()
+                      else b"missing")
     for path in sorted((content_dir / "facts").glob("*.y*ml")):
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def page_shows(pages: list) -> dict[str, str]:
+RECORD_FILES = tuple(name for name in REGISTRY_FILES if name not in SHARED_INPUTS)
+"""The registry files whose records are compared one by one (see :func:`inputs_digest`)."""
+
+
+def layout_digest(content) -> str:
+    """A hash of the order of the programs and of the metrics, which orders the figures
+    on almost every page: when it changes (one added, say), every page is rendered
+    again.  (The order of the other registries shows nowhere but in the pages that
+    list them, which show those records.)"""
+    order = [list(content.programs), list(content.metrics)]
+    return hashlib.sha256(json.dumps(order).encode()).hexdigest()
+
+
+def page_shows(pages: list, prints: dict[str, str]) -> dict[str, str]:
     """Page path -> a digest of what the page (a :class:`reportgen.pages.Page`) shows of
-    the facts (:meth:`~reportgen.pages.Page.shown`).  A page whose digest differs from
-    the last build's shows a fact more or less (one removed, say) and is rendered again.
-    Pages in other languages that share the same lists of facts are worked out once."""
+    the content (:meth:`~reportgen.pages.Page.shown`, with the records' fingerprints
+    *prints*).  A page whose digest differs from the last build's shows a fact more or
+    less (one removed, say), or a record it shows itself changed, and is rendered again.
+    Pages in other languages that share the same lists are worked out once."""
     shows, known = {}, {}
     for page in pages:
         key = page.shown_key()
         if key not in known:
-            known[key] = hashlib.blake2b(page.shown().encode(), digest_size=8).hexdigest()
+            known[key] = hashlib.blake2b(page.shown(prints).encode(),
+                                         digest_size=8).hexdigest()
         shows[page.out_path] = known[key]
     return shows
 
@@ -153,7 +185,7 @@ def _state_path(cache_dir: Path, out_dir: Path) -> Path:
 class BuildState:
     inputs: str
     facts: dict[str, str]  # fact id -> fingerprint
-    pages: dict[str, str]  # page path -> digest of the facts it shows (page_shows)
+    pages: dict[str, str]  # page path -> digest of what it shows (page_shows)
     disagree: dict[str, list[str]]  # fact id -> ids of the facts it disagrees with
     files: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
     all_inputs: str = ""  # inputs digest with every fact file's bytes too
@@ -169,6 +201,8 @@ class BuildState:
     # The build's warnings (each a Problem's fields, its path absolute), said again by a
     # build that finds nothing changed.
     warnings: list[list] = field(default_factory=list)
+    records: dict[str, str] = field(default_factory=dict)  # 'kind:id' -> fingerprint
+    layout: str = ""  # the order of the programs and of the metrics (layout_digest)
     _token: str = ""  # new each time it is saved (see load_state)
 
     @classmethod

@@ -17,7 +17,7 @@ from typing import Iterator
 from . import schema
 from .crosscheck import disagreement_map, disagreement_problems, find_disagreements
 from .errors import Problem, current_file, display_path
-from .factcache import FactFileCache, freeze, thaw
+from .factcache import FactFileCache, freeze, record_prints, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
     COUNT_UNITS, Citation, Content, Fact, MarkdownPage, Metric, Program, Region, Site, Source,
@@ -29,9 +29,12 @@ from .validate import (
 )
 from .workers import WorkerFailed, can_fork, cores, forked_map
 
-FileChecked = tuple[list[Fact], list[Problem], list[tuple[str, tuple]]]
-"""One fact file checked: its facts, its problems, and the id and place of each fact in it
-whose id is right, whether or not the rest of the fact is."""
+FileChecked = tuple[list[Fact], list[Problem], list[tuple[str, tuple]],
+                    tuple[tuple[str, ...], bool]]
+"""One fact file checked: its facts, its problems, the id and place of each fact in it
+whose id is right, whether or not the rest of the fact is, and the registry records its
+facts refer to (their keys, and whether one of them was not found: see
+:func:`reportgen.factcache.dependency_digest`)."""
 
 
 def load_content(content_dir: Path, base: Path | None = None, partial: bool = False,
@@ -41,8 +44,8 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
 
     With *partial*, the content is returned despite errors, holding what did validate
     (for comparing revisions); otherwise it is None whenever there is an error.  With a
-    *cache*, fact files whose bytes (and the registries) are unchanged since an earlier
-    run are not parsed or checked again.  Many fact files are checked in *workers*
+    *cache*, fact files whose bytes (and the registry records they refer to) are
+    unchanged since an earlier run are not parsed or checked again.  Many fact files are checked in *workers*
     processes (default: one per core).
     """
     problems: list[Problem] = []
@@ -55,7 +58,6 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     shown_registries = [display_path(path, base) for path in files["registries"]]
     registry_files = [(shown, path.read_bytes() if path.exists() else None)
                       for shown, path in zip(shown_registries, files["registries"])]
-    registry_bytes = [data for _shown, data in registry_files if data is not None]
     # A process that loads the same content again (serve) keeps the registries' objects
     # while their files are unchanged, and with them the facts linked to them.
     held = cache.held_registries(registry_files) if cache else None
@@ -63,7 +65,8 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         held = _load_registries(files["registries"], shown_registries, cache)
         if cache:
             cache.hold_registries(registry_files, held)
-    site, sources, regions, programs, metrics, registry_problems, broken_ids = held
+    (site, sources, regions, programs, metrics, registry_problems, broken_ids, prints,
+     checked_prints) = held
     problems.extend(registry_problems)
     builder = _ContentBuilder(problems)
     builder.broken_ids.update(broken_ids)
@@ -72,18 +75,19 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     unchecked: list[tuple[int, Path, str]] = []  # files the cache does not hold
     for path in files["facts"]:
         shown = display_path(path, base)
-        checked.append(cache.get(path, shown, registry_bytes, context) if cache else None)
-        if checked[-1] is None:
+        kept = cache.get(path, shown, context, checked_prints, broken_ids) if cache else None
+        checked.append(None if kept is None else (*kept, ((), False)))
+        if kept is None:
             unchecked.append((len(checked) - 1, path, shown))
     for (index, path, shown), found in zip(unchecked,
                                            _check_fact_files(builder, unchecked, context,
                                                              workers or cores())):
         checked[index] = found
         if cache:
-            cache.put(path, shown, registry_bytes, *found)
+            cache.put(path, shown, *found, checked_prints, broken_ids)
     facts: list[Fact] = []
     ids: list[tuple[str, tuple]] = []
-    for found_facts, found_problems, found_ids in checked:
+    for found_facts, found_problems, found_ids, _lookups in checked:
         facts.extend(found_facts)
         problems.extend(found_problems)
         ids.extend(found_ids)
@@ -105,6 +109,7 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         return None, problems
     content = Content(site, sources, regions, programs, metrics,
                       sorted(facts, key=lambda f: f.id), pages)
+    content.__dict__["record_prints"] = prints  # (worked out with the registries)
     if disagreements is not None:  # found above: not worked out again when asked for
         content.__dict__["disagreeing"] = disagreement_map(disagreements)
         content.__dict__["newest_cited"] = newest_date(sources[s].date for s in cited)
@@ -113,7 +118,9 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
 
 def _load_registries(paths: list[Path], shown: list[str], cache: FactFileCache | None) -> tuple:
     """The registry files read and checked: (site, sources, regions, programs, metrics,
-    the problems found, the ids of records that failed their checks)."""
+    the problems found, the ids of records that failed their checks, the records'
+    fingerprints (:func:`reportgen.factcache.record_prints`), and those of what checking
+    a fact reads of them (:data:`CHECKED_FIELDS`))."""
     problems: list[Problem] = []
     registries: dict[str, SourceFile | None] = {}
     for path, display in zip(paths, shown):
@@ -134,7 +141,15 @@ def _load_registries(paths: list[Path], shown: list[str], cache: FactFileCache |
     metrics = builder.registry(registries["metrics"], "metrics", _make_metric)
     builder.check_regions(regions)
     builder.check_metrics(metrics)
-    return site, sources, regions, programs, metrics, problems, frozenset(builder.broken_ids)
+    registries = (sources, regions, programs, metrics)
+    return (site, *registries, problems, frozenset(builder.broken_ids),
+            record_prints(*registries), record_prints(*registries, only=CHECKED_FIELDS))
+
+
+CHECKED_FIELDS = {Source: ("date",), Region: (), Program: (), Metric: ("unit", "other_units")}
+"""What checking a fact reads of the registry records it refers to, besides whether they
+exist (see ``_ContentBuilder.fact`` and ``check_figure``): a fact file checked before is
+checked again only when one of these changed (see :mod:`reportgen.factcache`)."""
 
 
 PARALLEL_FROM = 32
@@ -154,17 +169,17 @@ def _check_fact_files(builder: "_ContentBuilder", files: list[tuple[int, Path, s
 
     def check(item: tuple[int, Path, str]):
         try:
-            found, problems, ids = builder.fact_file(item[1], item[2], *context)
+            found, problems, ids, lookups = builder.fact_file(item[1], item[2], *context)
         except Exception as exc:  # a bug of reportgen's: raised again in the parent
-            return None, (item[2], f"{type(exc).__name__}: {exc}"), []
-        return [freeze(fact) for fact in found], problems, ids
+            return None, (item[2], f"{type(exc).__name__}: {exc}"), [], None
+        return [freeze(fact) for fact in found], problems, ids, lookups
 
-    for frozen, problems, ids in forked_map(check, files, processes, chunk=8):
+    for frozen, problems, ids, lookups in forked_map(check, files, processes, chunk=8):
         if frozen is None:
             shown, message = problems
             current_file.set(shown)  # the command reports it as RG900 at this file
             raise WorkerFailed(message)
-        yield [thaw(item, *context) for item in frozen], problems, ids
+        yield [thaw(item, *context) for item in frozen], problems, ids, lookups
 
 
 def _make_source(v: dict, loc) -> Source:
@@ -196,6 +211,10 @@ class _ContentBuilder:
         # Ids of registry records that exist but failed their checks: references to them
         # are not reported again as unknown, which would only bury the real problem.
         self.broken_ids: set[str] = set()
+        # The registry records the fact file being checked looked up ('source:<id>'),
+        # and whether one was not found (see reportgen.factcache.dependency_digest).
+        self.lookups: set[str] = set()
+        self.unresolved = False
 
     def add(self, where: tuple[str, int, int], rule: str, message: str, hint: str = "",
             severity: str = "error") -> None:
@@ -263,6 +282,7 @@ class _ContentBuilder:
         and place of each fact whose id is right, in order (for :meth:`unique_facts`)."""
         mine: list[Problem] = []
         outer, self.problems = self.problems, mine
+        self.lookups, self.unresolved = set(), False
         try:
             file, found = parse_yaml(path, shown)
             mine.extend(found)
@@ -278,7 +298,7 @@ class _ContentBuilder:
                         ids.append((fact_id, (file.display, *loc)))
                     if fact is not None:
                         facts.append(fact)
-            return facts, mine, ids
+            return facts, mine, ids, (tuple(sorted(self.lookups)), self.unresolved)
         finally:
             self.problems = outer
 
@@ -306,7 +326,9 @@ class _ContentBuilder:
     def fact(self, checker: RecordChecker, data, loc, sources, regions, programs,
              metrics) -> tuple[str | None, Fact | None]:
         """One fact record checked: (its id, when the id itself is right; the Fact, when
-        everything is)."""
+        everything is).  Of the records it refers to, the check reads whether they exist
+        and the fields of :data:`CHECKED_FIELDS`, and nothing else: a checked fact file is
+        kept in the cache until one of those changes."""
         values, ok = checker.fields(data, loc, schema.FACT, "fact")
         if values is None:
             return None, None
@@ -314,11 +336,13 @@ class _ContentBuilder:
 
         def resolve(loc, ref: str, registry: dict, kind: str):
             nonlocal ok
+            self.lookups.add(f"{kind}:{ref}")  # what checking this file depends on
             if ref in registry:
                 return registry[ref]
             ok = False
             if ref in self.broken_ids:
                 return None
+            self.unresolved = True
             hint = did_you_mean(ref, registry) or f"add '{ref}' to {kind}s.yaml first"
             self.add((checker.file.display, *loc), "RG104", f"unknown {kind} '{ref}'", hint)
             return None

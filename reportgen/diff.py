@@ -26,7 +26,7 @@ from .content import load_content
 from .errors import Problem, ReportgenError, display_path
 from .i18n import LANGUAGE_NAMES, LANGUAGES, PRIMARY, prefix, split_path
 from .loader import YamlMap, YamlSeq, find_content_files, parse_yaml
-from .model import Content, Fact, fact_id
+from .model import Content, Fact, edited_records, fact_id, facts_referring
 from .numbers import describe_value, format_number
 from .pages import pages_showing, plan_pages
 
@@ -168,15 +168,20 @@ def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]
     marker shows the other figure: the build renders such pages again too), or when what
     it shows of the facts (:meth:`reportgen.pages.Page.shown`: which ones, and counts of
     them) differs between the revisions, or it is there at one of them only (the rule a
-    build follows: :func:`reportgen.pages.pages_showing`).  Sorted."""
-    if not touched:
+    build follows: :func:`reportgen.pages.pages_showing`).  A registry record that
+    differs (a source's publisher, a region's name) affects the pages that show it and
+    those that show a fact referring to it, as it does in a build.  Sorted."""
+    prints = [content.record_prints for content in (base, head)]
+    edited = edited_records(*prints)
+    if not touched and not edited:
         return []
     ids = set(touched)
     for content in (base, head):
+        ids |= facts_referring(content.facts, edited)
         for touched_id in touched:
             ids.update(map(fact_id, content.disagreeing.get(touched_id, ())))
     planned = [plan_pages(content, LANGUAGES) for content in (base, head)]
-    shows = [page_shows(pages) for pages in planned]
+    shows = [page_shows(pages, found) for pages, found in zip(planned, prints)]
     return sorted(pages_showing(planned[0], ids, shows[0], shows[1])
                   | pages_showing(planned[1], ids, shows[1], shows[0]))
 

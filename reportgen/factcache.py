@@ -1,13 +1,20 @@
 """On-disk cache of checked fact files, so unchanged files are not parsed again.
 
 Parsing and checking YAML is the slowest part of loading content.  A fact file's facts,
-problems and fact ids depend only on its bytes, the path it is shown under, the registry files
-(ids, units and dates it is checked against) and reportgen's own version, so they are
-stored under a hash of exactly those.  Facts are stored with their references as ids and
-linked to the registries' objects again on the way out.
+problems and fact ids depend on its bytes, the path it is shown under, reportgen's own
+version, and of the registries only the records its facts refer to (a unit checked
+against its metric, a figure's period against its sources' dates), so they are stored
+under a hash of the first three, with the registry records looked up while checking it
+and what each of them was (:func:`record_prints`).  An entry serves while those records
+are unchanged: adding an article to ``sources.yaml`` checks again only the fact files that
+cite it, not every file of a national site.  (A file that refers to an unknown record
+depends on the whole registries: its hint names the nearest id there is.)  Facts are
+stored with their references as ids and linked to the registries' objects again on the
+way out.
 
-Each fact also gets a fingerprint (a hash of everything it holds), which the build uses
-to see which facts changed since the last build.
+Each fact also gets a fingerprint (a hash of everything it holds), and each registry
+record one too (:func:`record_prints`), which the build uses to see which facts and
+records changed since the last build.
 
 The registries, checked, are stored too (one entry for the five files), so that a new
 process does not check five thousand sources again.  A process that loads the same
@@ -22,14 +29,15 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 
 from .cachetidy import mark_used, write_entry
 from .errors import Problem
-from .model import Citation, Fact
+from .model import RECORD_KINDS, Citation, Fact, record_key
 
-FORMAT = "reportgen-facts-3"
+FORMAT = "reportgen-facts-4"
 """Bump when the stored shape or the checks change, so old entries are not used."""
 
 
@@ -67,6 +75,44 @@ def fingerprint(frozen: tuple) -> str:
     return hashlib.sha1(repr(frozen).encode("utf-8")).hexdigest()
 
 
+def record_prints(sources: dict, regions: dict, programs: dict, metrics: dict,
+                  only: dict[type, tuple[str, ...]] | None = None) -> dict[str, str]:
+    """A fingerprint of every registry record (:func:`record_key` -> a hash of its
+    fields), for telling which records changed; with *only*, of just those fields of
+    each kind of record.  Where a record stands in its file is left out: inserting a
+    source above it changes nothing of what it shows."""
+    names, prints = only or _RECORD_FIELDS, {}
+    for registry in (sources, regions, programs, metrics):
+        for record in registry.values():
+            held = tuple(getattr(record, name) for name in names[type(record)])
+            prints[record_key(record)] = hashlib.blake2b(
+                repr(held).encode("utf-8"), digest_size=10).hexdigest()
+    return prints
+
+
+_RECORD_FIELDS = {kind: tuple(f.name for f in fields(kind) if f.name != "loc")
+                  for kind in RECORD_KINDS}
+
+
+def dependency_digest(lookups: tuple[tuple[str, ...], bool], prints: dict[str, str],
+                      broken_ids, registries: str) -> str:
+    """What a fact file's check depended on, as one hash: each record it looked up
+    (*lookups*: their keys, and whether one of them was not found) and what the check
+    reads of that record now (*prints*: :func:`record_prints` of the fields it reads),
+    "broken" (it failed its own checks: *broken_ids*) or "absent"; and when one was not
+    found, *registries* (a digest of every registry file: the hint for a mistyped id
+    names the nearest one there is)."""
+    keys, unresolved = lookups
+    digest = hashlib.blake2b(digest_size=16)
+    for key in keys:
+        state = prints.get(key) or ("broken" if key.partition(":")[2] in broken_ids
+                                    else "absent")
+        digest.update(f"{key}={state}\n".encode("utf-8"))
+    if unresolved:
+        digest.update(registries.encode())
+    return digest.hexdigest()
+
+
 class FactFileCache:
     """Checked fact files by content hash, in ``cache_dir/facts/``."""
 
@@ -76,7 +122,7 @@ class FactFileCache:
         self.folder = cache_dir / "facts"
         self.version = code_version()
         self.fingerprints: dict[str, str] = {}
-        self._last_registries: tuple = (None, b"", None)
+        self.registries_digest = ""  # of the registry files of the load going on
         self._registries_held: tuple[str, tuple] | None = None  # (digest, objects)
         self._held: dict[str, tuple] = {}  # entry -> (facts, prints, problems, ids), last load's
         self._holding: dict[str, tuple] = {}  # the same, of the load going on
@@ -94,7 +140,7 @@ class FactFileCache:
         bytes or None if missing) are what they were made from; the facts held from
         then are used only with them.  A new process finds them checked in the cache."""
         self._holding = {}  # a load begins (one that failed may have left some)
-        digest = self._files_digest(files)
+        digest = self.registries_digest = self._files_digest(files)
         if self._registries_held and self._registries_held[0] == digest:
             return self._registries_held[1]
         self._held = {}  # linked to other registries' objects
@@ -110,7 +156,7 @@ class FactFileCache:
 
     def hold_registries(self, files: list[tuple[str, bytes | None]], loaded: tuple) -> None:
         """Hold the registries' objects just made from *files*, and keep them checked."""
-        digest = self._files_digest(files)
+        digest = self.registries_digest = self._files_digest(files)
         self._registries_held = (digest, loaded)
         self._store(self.folder / f"registries-{digest}.pickle", loaded)
 
@@ -125,20 +171,12 @@ class FactFileCache:
         """A load is over: hold what it used, and nothing else, for the next."""
         self._held, self._holding = self._holding, {}
 
-    def _key(self, path: Path, shown: str, registry_bytes: list[bytes]) -> str:
-        digest = hashlib.sha256(self._registries_digest(registry_bytes))
+    def _key(self, path: Path, shown: str) -> str:
+        """The name of a fact file's entry: its bytes, where it is shown, the code."""
+        digest = hashlib.sha256(self.version.encode())
         digest.update(shown.encode("utf-8") + b"\0")
         digest.update(path.read_bytes())
-        return digest.hexdigest()
-
-    def _registries_digest(self, registry_bytes: list[bytes]) -> bytes:
-        key = id(registry_bytes)
-        if self._last_registries[0] != key:
-            digest = hashlib.sha256(self.version.encode())
-            for data in registry_bytes:
-                digest.update(hashlib.sha256(data).digest())
-            self._last_registries = (key, digest.digest(), registry_bytes)
-        return self._last_registries[1]
+        return digest.hexdigest() + ".pickle"
 
     def parsed(self, path: Path, shown: str):
         """parse_yaml(path, shown), from the cache when the file's bytes are unchanged."""
@@ -161,33 +199,44 @@ class FactFileCache:
     def _store(self, entry: Path, value: object) -> None:
         write_entry(entry, pickle.dumps(value, protocol=5))
 
-    def get(self, path: Path, shown: str, registry_bytes: list[bytes],
-            registries: tuple) -> tuple[list[Fact], list[Problem], list[tuple]] | None:
+    def get(self, path: Path, shown: str, registries: tuple, prints: dict[str, str],
+            broken_ids) -> tuple[list[Fact], list[Problem], list[tuple]] | None:
         """The cached (facts, problems, ids) of *path* (see ``_ContentBuilder.fact_file``),
-        or None."""
-        entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
-        held = self._held.get(entry.name)
-        if held is not None:
-            facts, prints, problems, ids = held
+        or None: none kept, or the registry records it was checked against have changed
+        since (*registries*: their objects by kind; *prints*: :func:`record_prints` of
+        them; *broken_ids*: records that failed their own checks)."""
+        name = self._key(path, shown)
+        held = self._held.get(name)
+        if held is not None:  # (linked to these registries' objects: see held_registries)
+            facts, fprints, problems, ids = held
         else:
             try:
-                frozen, prints, problems, ids = pickle.loads(entry.read_bytes())
+                (frozen, fprints, problems, ids, lookups, checked_with,
+                 depended) = pickle.loads((self.folder / name).read_bytes())
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
                 return None
-            mark_used(entry)
+            if checked_with != self.registries_digest and depended != dependency_digest(
+                    lookups, prints, broken_ids, self.registries_digest):
+                return None  # a record it refers to changed: checked again
+            mark_used(self.folder / name)
             try:
                 facts = [thaw(item, *registries) for item in frozen]
-            except KeyError:  # a registry changed in a way the key did not capture: re-check
+            except KeyError:  # (a record gone that the lookups missed): checked again
                 return None
-        self._holding[entry.name] = (facts, prints, problems, ids)
-        self.fingerprints.update(zip((f.id for f in facts), prints))
+        self._holding[name] = (facts, fprints, problems, ids)
+        self.fingerprints.update(zip((f.id for f in facts), fprints))
         return list(facts), list(problems), list(ids)
 
-    def put(self, path: Path, shown: str, registry_bytes: list[bytes], facts: list[Fact],
-            problems: list[Problem], ids: list[tuple]) -> None:
+    def put(self, path: Path, shown: str, facts: list[Fact], problems: list[Problem],
+            ids: list[tuple], lookups: tuple[tuple[str, ...], bool], prints: dict[str, str],
+            broken_ids) -> None:
+        """Keep what checking *path* found, with the records it looked up (*lookups*,
+        see :func:`dependency_digest`) and what they are now."""
         frozen = [freeze(f) for f in facts]
-        prints = [fingerprint(item) for item in frozen]
-        self.fingerprints.update(zip((f.id for f in facts), prints))
-        entry = self.folder / (self._key(path, shown, registry_bytes) + ".pickle")
-        self._store(entry, (frozen, prints, problems, ids))
-        self._holding[entry.name] = (list(facts), prints, list(problems), list(ids))
+        fprints = [fingerprint(item) for item in frozen]
+        self.fingerprints.update(zip((f.id for f in facts), fprints))
+        name = self._key(path, shown)
+        self._store(self.folder / name, (
+            frozen, fprints, problems, ids, lookups, self.registries_digest,
+            dependency_digest(lookups, prints, broken_ids, self.registries_digest)))
+        self._holding[name] = (list(facts), fprints, list(problems), list(ids))

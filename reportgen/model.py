@@ -239,6 +239,34 @@ fact_id = attrgetter("id")
 """A fact's id (``map(fact_id, facts)`` is quicker than a generator at national scale)."""
 
 
+RECORD_KINDS = {Source: "source", Region: "region", Program: "program", Metric: "metric"}
+"""The registry records' kinds, as they name a record (:func:`record_key`)."""
+
+
+def record_key(record: Source | Region | Program | Metric) -> str:
+    """How a registry record is named among every registry's records: 'source:<id>'."""
+    return f"{RECORD_KINDS[type(record)]}:{record.id}"
+
+
+def refers_to(fact: Fact) -> set[str]:
+    """The registry records a fact refers to (:func:`record_key`)."""
+    return {record_key(fact.region), record_key(fact.metric), *map(record_key, fact.programs),
+            *(record_key(c.source) for c in fact.citations)}
+
+
+def edited_records(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    """The records (keys of two revisions' ``Content.record_prints``) added, removed or
+    changed from *before* to *after*."""
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+
+
+def facts_referring(facts: list[Fact], records: set[str]) -> set[str]:
+    """The ids of the *facts* that refer to one of *records* (keys)."""
+    if not records:
+        return set()
+    return {fact.id for fact in facts if not records.isdisjoint(refers_to(fact))}
+
+
 @dataclass
 class MarkdownPage:
     """A prose page from ``content/pages/<slug>.md``, with its English translation from
@@ -288,6 +316,14 @@ class Content:
             for member in dict.fromkeys(area.includes):
                 index.setdefault(member, []).append(area)
         return index
+
+    @cached_property
+    def record_prints(self) -> dict[str, str]:
+        """A fingerprint of every registry record, by 'kind:id' (see
+        :func:`reportgen.factcache.record_prints`)."""
+        from .factcache import record_prints
+
+        return record_prints(self.sources, self.regions, self.programs, self.metrics)
 
     @cached_property
     def fact_by_id(self) -> dict[str, "Fact"]:

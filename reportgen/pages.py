@@ -18,7 +18,7 @@ from typing import Callable
 
 from .charts import Chart, program_chart, program_chart_facts, region_charts
 from .i18n import PRIMARY, localized, prefix, split_path, translator
-from .model import Content, Fact, MarkdownPage, Program, Region, Source, fact_id
+from .model import Content, Fact, MarkdownPage, Program, Region, Source, fact_id, record_key
 from .search import SEARCH_PAGE, SearchShards
 
 NOT_FOUND_PAGE = "404.html"
@@ -77,9 +77,11 @@ _SHOWN_EXTRAS: dict[str, Callable[[object], list[str]]] = {
     # the overview: the count of figures per region
     "facts_by_region": lambda by_region: [f"{region} {len(facts)}"
                                           for region, facts in by_region.items() if facts],
+    # the search page: the shards of the index it searches
+    "shards": lambda shards: list(shards),
 }
-"""The counts of figures a page shows beyond its facts (``Page.extra``), as lines of
-:meth:`Page.shown`."""
+"""What a page shows beyond its facts and records (``Page.extra``): counts of figures,
+the search index's shards; as lines of :meth:`Page.shown`."""
 
 
 @dataclass
@@ -96,6 +98,9 @@ class Page:
     chart_maker: Callable[[], list[Chart]] | None = None
     extra: dict = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)  # ids of facts shown beyond groups
+    # Registry records the page shows itself, not through its facts (a region's page:
+    # the region, its parents, its parts): a change to one renders the page again.
+    records: tuple = ()
     lang: str = PRIMARY
     members: list[Fact] = field(default_factory=list)  # the facts in the groups, by id
     _groups: list[Group] | None = field(default=None, repr=False, compare=False)
@@ -105,15 +110,21 @@ class Page:
         """What :meth:`shown` reads, by identity: pages with equal keys show the same (the
         languages' pages share their lists), so it is worked out once for them."""
         return (id(self.members), id(self.depends_on) if self.depends_on else None,
+                id(self.records) if self.records else None,
                 *(id(self.extra.get(name)) for name in _SHOWN_EXTRAS))
 
-    def shown(self) -> str:
-        """What the page shows of the facts, as text: the ids of those in its groups and
-        of those it shows beyond them (``depends_on``, a chart), and the counts of
-        figures some pages show (:data:`_SHOWN_EXTRAS`)."""
+    def shown(self, prints: dict[str, str]) -> str:
+        """What the page shows of the content, as text: the ids of the facts in its groups
+        and of those it shows beyond them (``depends_on``, a chart), the records it shows
+        itself (``records``) with their fingerprints (*prints*: see
+        :func:`reportgen.factcache.record_prints`), and the counts of figures some pages
+        show (:data:`_SHOWN_EXTRAS`).  (What the facts hold is compared apart, fact by
+        fact: a page that shows a changed fact is rendered again anyway.)"""
         parts = [line for name, lines in _SHOWN_EXTRAS.items() if name in self.extra
                  for line in lines(self.extra[name])]
+        keys = map(record_key, self.records)
         return "\n\n".join(["\n".join(map(fact_id, self.members)), "\n".join(self.depends_on),
+                             "\n".join(f"{key} {prints.get(key)}" for key in keys),
                              "\n".join(parts)])
 
     @property
@@ -167,17 +178,31 @@ def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) ->
 
 
 def plan_region(content: Content, region: Region, facts: list[Fact],
-                lang: str = PRIMARY) -> Page:
-    """A region's page: figures grouped by (first-named) program, then metric."""
+                lang: str = PRIMARY, records: tuple | None = None) -> Page:
+    """A region's page: figures grouped by (first-named) program, then metric.  It
+    shows the region, its parents, its parts and the areas it is in: *records* (the
+    languages' pages share one tuple of them: see :meth:`_Grouped.region_records`)."""
+    related = _related(content, region)
     return Page(prefix(lang) + region_path(region), "region.html",
                 localized(region, "name", lang), "region",
                 partial(_region_groups, content, facts, lang),
-                partial(_region_charts, region, facts, lang),
-                {"region": region, "children": content.children(region),
-                 "ancestors": content.ancestors(region),
-                 "includes": [content.regions[r] for r in region.includes],
-                 "included_in": content.included_in(region)},
+                partial(_region_charts, region, facts, lang), related,
+                records=records if records is not None else _region_records(related),
                 lang=lang, members=facts)
+
+
+def _related(content: Content, region: Region) -> dict:
+    """The regions a region's page shows besides itself."""
+    return {"region": region, "children": content.children(region),
+            "ancestors": content.ancestors(region),
+            "includes": [content.regions[r] for r in region.includes],
+            "included_in": content.included_in(region)}
+
+
+def _region_records(related: dict) -> tuple:
+    """The records a region's page shows (:func:`_related`), in the order it shows them."""
+    return (related["region"], *related["ancestors"], *related["children"],
+            *related["includes"], *related["included_in"])
 
 
 def _region_groups(content: Content, facts: list[Fact], lang: str) -> list[Group]:
@@ -208,7 +233,7 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     if len(facts) <= PROGRAM_PAGE_LIMIT:
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
                      partial(_metric_groups, content, facts, region_order, lang), chart,
-                     {"program": program}, lang=lang, members=facts)]
+                     {"program": program}, records=(program,), lang=lang, members=facts)]
     by_province = grouped.by_province(program) if grouped else _by_province(content, facts)
     parts, pages = [], []
     for province_id, mine in by_province.items():
@@ -218,12 +243,13 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
         pages.append(Page(prefix(lang) + path, "program.html",
                           f"{name}: {localized(province, 'name', lang)}", "program",
                           partial(_metric_groups, content, mine, region_order, lang), None,
-                          {"program": program, "part_of": province}, lang=lang, members=mine))
+                          {"program": program, "part_of": province},
+                          records=(program, province), lang=lang, members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
                  depends_on=(grouped.charted(program) if grouped
                              else [f.id for f in program_chart_facts(facts)]),
-                 lang=lang)
+                 records=(program, *(province for province, _, _ in parts)), lang=lang)
     return [index, *pages]
 
 
@@ -246,7 +272,7 @@ def plan_source(content: Content, source: Source, facts: list[Fact],
     """A source's page: the article's details and every figure cited from it."""
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
                 partial(_source_groups, source, facts), None,
-                {"source": source}, lang=lang, members=facts)
+                {"source": source}, records=(source,), lang=lang, members=facts)
 
 
 def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:
@@ -294,8 +320,10 @@ class _Grouped:
                 if not cited or cited[-1] is not fact:  # once, if it cites a source twice
                     cited.append(fact)
         self.counts = {s: len(f) for s, f in self.by_source.items()}
-        self.sources = sorted(content.sources.values(), key=lambda s: (s.date, s.id))
+        self.sources = tuple(sorted(content.sources.values(), key=lambda s: (s.date, s.id)))
+        self.shards = SearchShards(content).names
         self.content = content
+        self._region_records: dict[str, tuple] = {}
         self._charted: dict[str, list[str]] = {}
         self._by_province: dict[str, dict[str, list[Fact]]] = {}
 
@@ -305,6 +333,13 @@ class _Grouped:
             self._charted[program.id] = [
                 f.id for f in program_chart_facts(self.by_program[program.id])]
         return self._charted[program.id]
+
+    def region_records(self, region: Region) -> tuple:
+        """The records a region's page shows (:func:`plan_region`), one tuple for every
+        language's page."""
+        if region.id not in self._region_records:
+            self._region_records[region.id] = _region_records(_related(self.content, region))
+        return self._region_records[region.id]
 
     def by_province(self, program: Program) -> dict[str, list[Fact]]:
         """A program's facts by province (the provinces by name)."""
@@ -321,7 +356,7 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
     grouped = grouped or _Grouped(content)
     by_region, by_program, by_source = grouped.by_region, grouped.by_program, grouped.by_source
     pages = [plan_overview(content, by_region, lang)]
-    pages += [plan_region(content, r, by_region[r.id], lang)
+    pages += [plan_region(content, r, by_region[r.id], lang, grouped.region_records(r))
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()
               for page in plan_program(content, p, by_program[p.id], lang, grouped)]
@@ -329,11 +364,11 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
               for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
                       extra={"sources": grouped.sources, "counts": grouped.counts},
-                      lang=lang))
+                      records=grouped.sources, lang=lang))
     pages += [Page(at + markdown_path(p), "page.html", localized(p, "title", lang), "page",
                    extra={"document": p}, lang=lang) for p in content.pages]
     pages.append(Page(at + SEARCH_PAGE, "search.html", _("Cari"), "search",
-                      extra={"shards": SearchShards(content).names}, lang=lang))
+                      extra={"shards": grouped.shards}, lang=lang))
     pages.append(Page(at + NOT_FOUND_PAGE, "404.html", _("Halaman tidak ditemukan"), "notfound",
                       lang=lang))
     return pages

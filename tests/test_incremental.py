@@ -58,19 +58,87 @@ def all_files(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+NEW_SOURCE = """  - id: koran-2024-05
+    publisher: Koran Baru
+    title: Berita baru
+    date: "2024-05-02"
+    authors: []
+    url: null
+    archive: null
+"""
+NEW_CITY = """  - id: kota-baru
+    name: Kota Baru
+    name_en: New City
+    kind: city
+    parent: provinsi-contoh
+    code: "99.72"
+"""
+OTHER_PROVINCE = """  - id: provinsi-lain
+    name: Provinsi Lain
+    name_en: Other Province
+    kind: province
+    parent: indonesia
+    code: "98"
+"""
+NEW_METRIC = """  - id: villages-enrolled
+    label: Desa terdaftar
+    label_en: Villages enrolled
+    unit: villages
+"""
+JKK = """  - id: jkk
+    short: JKK
+    name: Jaminan Kecelakaan Kerja
+    name_en: Work Accident Insurance
+    kind: program
+"""
+FACT_OF_NEW_SOURCE = EXTRA_FACT.replace("kota-contoh-anggaran-2024-warta", "kota-contoh-koran") \
+    .replace("source: warta-2024", "source: koran-2024-05")
+
+# name: ([(file, old text, new text), ...], the mode of the rebuild that follows).  A
+# change to a registry record (a source, a region, a program, a metric) is rendered
+# incrementally, like a fact's; what every page shows (the site's title, the menu's
+# prose pages, the order of programs and metrics) renders everything.
 CHANGES = {
-    "a fact's value": (FACTS, "value: 1000\n", "value: 1200\n", "incremental"),
-    "a fact's quote": (FACTS, "quote: Tahun lalu seribu pekerja sudah terlindungi.",
-                       "quote: Tahun lalu seribu pekerja telah terlindungi.", "incremental"),
-    "a fact made a headline": (FACTS, "  - id: kota-contoh-anggaran-2024\n",
-                               "  - id: kota-contoh-anggaran-2024\n    headline: true\n",
+    "a fact's value": ([(FACTS, "value: 1000\n", "value: 1200\n")], "incremental"),
+    "a fact's quote": ([(FACTS, "quote: Tahun lalu seribu pekerja sudah terlindungi.",
+                         "quote: Tahun lalu seribu pekerja telah terlindungi.")], "incremental"),
+    "a fact made a headline": ([(FACTS, "  - id: kota-contoh-anggaran-2024\n",
+                                 "  - id: kota-contoh-anggaran-2024\n    headline: true\n")],
                                "incremental"),
-    "a source's publisher": ("sources.yaml", "publisher: Harian Contoh",
-                             "publisher: Harian Contoh Baru", "full"),
-    "a region's name": ("regions.yaml", "name: Kota Contoh", "name: Kota Contoh Raya", "full"),
-    "a metric's label": ("metrics.yaml", "label: Anggaran iuran", "label: Anggaran iuran APBD",
+    "a source's publisher": ([("sources.yaml", "publisher: Harian Contoh",
+                               "publisher: Harian Contoh Baru")], "incremental"),
+    "a source's date": ([("sources.yaml", 'date: "2024-03-01"', 'date: "2024-03-09"')],
+                        "incremental"),
+    "an uncited source added": ([("sources.yaml", "sources:\n", "sources:\n" + NEW_SOURCE)],
+                                "incremental"),
+    "a source added with a fact citing it": ([("sources.yaml", "sources:\n",
+                                               "sources:\n" + NEW_SOURCE),
+                                              (FACTS, "facts:\n", "facts:" + FACT_OF_NEW_SOURCE)],
+                                             "incremental"),
+    "a region's name": ([("regions.yaml", "name: Kota Contoh", "name: Kota Contoh Raya")],
+                        "incremental"),
+    "a province's English name": ([("regions.yaml", "name_en: Example Province",
+                                    "name_en: Sample Province")], "incremental"),
+    "a city added": ([("regions.yaml", "regions:\n", "regions:\n" + NEW_CITY)], "incremental"),
+    "a city moved to another province": ([("regions.yaml", "regions:\n",
+                                           "regions:\n" + OTHER_PROVINCE),
+                                          ("regions.yaml", "parent: provinsi-contoh",
+                                           "parent: provinsi-lain")], "incremental"),
+    "a program's name": ([("programs.yaml", "name: Jaminan Kecelakaan Kerja",
+                           "name: Jaminan Kecelakaan Kerja (JKK)")], "incremental"),
+    "a program's short name": ([("programs.yaml", "short: APBD", "short: APBD-K")],
+                               "incremental"),
+    "a metric's label": ([("metrics.yaml", "label: Anggaran iuran",
+                           "label: Anggaran iuran APBD")], "incremental"),
+    "a metric's other units": ([("metrics.yaml", "other_units: [families]",
+                                 "other_units: [families, villages]")], "incremental"),
+    "a metric added": ([("metrics.yaml", "metrics:\n", "metrics:\n" + NEW_METRIC)], "full"),
+    "the programs reordered": ([("programs.yaml", JKK, ""),
+                                ("programs.yaml", "kind: scheme\n", "kind: scheme\n" + JKK)],
+                               "full"),
+    "the site's title": ([("site.yaml", "title: Contoh Kecil", "title: Contoh Kecil Baru")],
                          "full"),
-    "a Markdown page": ("pages/tentang.md", "dua", "tiga", "full"),
+    "a Markdown page": ([("pages/tentang.md", "dua", "tiga")], "full"),
 }
 
 
@@ -80,8 +148,9 @@ def test_incremental_rebuild_equals_clean_build(project, change):
     cache, out, clean = root / "cache", root / "site", root / "clean"
     first = build_site(content, templates, out, cache_dir=cache)
     assert first.mode == "full"
-    rel, old, new, mode = CHANGES[change]
-    edit(content / rel, old, new)
+    edits, mode = CHANGES[change]
+    for rel, old, new in edits:
+        edit(content / rel, old, new)
     again = build_site(content, templates, out, cache_dir=cache)
     assert again.mode == mode
     if mode == "incremental":
@@ -891,3 +960,64 @@ def test_a_saved_state_is_read_back_whole_and_another_process_s_from_its_file(tm
                                                                          '"inputs": "x", "_"')
     write_entry(_state_path(cache, out), edited.encode())
     assert load_state(cache, out) is None  # (not a state any more: "_" is no field)
+
+
+def test_a_fact_file_is_checked_again_only_when_what_its_check_reads_changed(seed_project,
+                                                                              monkeypatch):
+    """A checked fact file is kept in the cache with the registry records it refers to:
+    a new process (a new cache object) checks it again only when one of them changed in
+    what the check reads (a source's date, not its publisher; not a region's name), and
+    then only the files that refer to it, with the problems the change brings."""
+    from reportgen.content import _ContentBuilder, load_content
+    from reportgen.factcache import FactFileCache
+
+    content_dir, cache, _site, _clean = seed_project
+    load_content(content_dir, cache=FactFileCache(cache))
+    checked = []
+    real = _ContentBuilder.fact_file
+    monkeypatch.setattr(_ContentBuilder, "fact_file", lambda self, path, shown, *rest: (
+        checked.append(path.name) or real(self, path, shown, *rest)))
+
+    def load():
+        checked.clear()
+        return load_content(content_dir, cache=FactFileCache(cache))
+
+    edit(content_dir / "sources.yaml", "publisher: BACAPESAN", "publisher: Baca Pesan")
+    edit(content_dir / "regions.yaml", "name: Kota Parepare", "name: Kota Pare-Pare")
+    content, problems = load()
+    assert checked == [] and content is not None
+    cited = [c.source for f in content.facts for c in f.citations
+             if c.source.id == "bacapesan-2025-04-28"]
+    assert cited and all(s.publisher == "Baca Pesan" for s in cited)
+    assert all(f.region.name == "Kota Pare-Pare" for f in content.facts
+               if f.region.id == "parepare")
+
+    # Dated before the year of an actual figure it reports: that file, and only it, is
+    # checked again, and says so.
+    edit(content_dir / "sources.yaml", 'date: "2025-04-28"', 'date: "2023-06-01"')
+    content, problems = load()
+    assert checked == ["parepare.yaml"] and content is None
+    assert [p.path for p in problems if p.rule == "RG206"]
+    assert all(p.path.endswith("facts/parepare.yaml") for p in problems if p.rule == "RG206")
+    edit(content_dir / "sources.yaml", 'date: "2023-06-01"', 'date: "2025-04-28"')
+    content, problems = load()
+    assert checked == ["parepare.yaml"] and content is not None
+    assert not [p for p in problems if p.rule == "RG206"]
+
+
+def test_a_fact_citing_an_unknown_source_is_checked_again_when_it_is_added(project):
+    """A fact file that refers to a record the registries lack depends on all of them:
+    adding the source it cites makes its error go, in a process that finds it cached."""
+    from reportgen.content import load_content
+    from reportgen.factcache import FactFileCache
+
+    root, content, _templates = project
+    edit(content / FACTS, "facts:\n", "facts:" + FACT_OF_NEW_SOURCE)
+    loaded, problems = load_content(content, cache=FactFileCache(root / "cache"))
+    assert loaded is None
+    assert [p.message for p in problems if p.rule == "RG104"] == [
+        "unknown source 'koran-2024-05'"]
+    edit(content / "sources.yaml", "sources:\n", "sources:\n" + NEW_SOURCE)
+    loaded, problems = load_content(content, cache=FactFileCache(root / "cache"))
+    assert loaded is not None and not [p for p in problems if p.severity == "error"]
+    assert "kota-contoh-koran" in {f.id for f in loaded.facts}
