@@ -7,7 +7,8 @@ runs the real command line, each step in a fresh process:
 
 1. cold full build: ``reportgen build --no-cache`` (all pages, all charts incl. static SVG);
 2. first build with the cache (fills it), then a rebuild with nothing changed;
-3. a rebuild after editing one fact in one file;
+3. a rebuild after editing one fact in one file; then one after adding an article (a
+   source, and a fact citing it: what contributors do most);
 4. what ``reportgen serve`` does after another edit: the rebuild that shows the pages
    (keeping the previous data files and search index), then those made again; first
    after serve started (its first build found nothing changed, and it got ready while
@@ -137,6 +138,23 @@ def edit_one_fact(content: Path) -> None:
                     encoding="utf-8")
 
 
+def add_article(content: Path) -> None:
+    """What a contributor does most: add an article to ``sources.yaml`` and, to the
+    first fact file, a figure it reports (both SYNTHETIC)."""
+    with open(content / "sources.yaml", "a", encoding="utf-8") as sources:
+        sources.write("- id: media-sintetis-baru\n  publisher: Media Sintetis Baru\n"
+                      "  title: Berita sintetis baru\n  date: '2026-01-15'\n"
+                      "  authors: []\n  url: null\n  archive: null\n")
+    path = sorted((content / "facts").glob("*.yaml"))[0]
+    region = path.stem
+    with open(path, "a", encoding="utf-8") as facts:
+        facts.write(f"- id: {region}-workforce-2025-baru\n  region: {region}\n"
+                    "  programs:\n  - jkk\n  metric: workforce\n  value: 123456\n"
+                    "  unit: people\n  period: '2025'\n  status: actual\n  sources:\n"
+                    "  - source: media-sintetis-baru\n    quote: Menurut berita sintetis "
+                    "baru ini, angkatan kerja pada 2025 sebesar 123.456.\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regions", type=int, default=REGENCIES)
@@ -168,6 +186,10 @@ def main() -> None:
                                                     "--verbose"], env)
     edit_stages = _stages(out)
     edit_shards = _shards(out)
+    add_article(content)
+    results["rebuild, an article added (a source and a fact citing it)"], out = run(
+        [*build, "--out", str(work / "site"), "--verbose"], env)
+    article_rebuilt = re.search(r"Rebuilt (\d+) of", out)
     # What `reportgen serve` does after an edit: show the pages, then make the data files
     # and the search index; twice in one process, as a running serve does: the first
     # edit after it started (its build at the start found nothing changed, and it got
@@ -219,6 +241,9 @@ def main() -> None:
         print(f"| pages rendered after one edit | {rebuilt[1]} of {pages:,} | |")
     if edit_shards:
         print(f"| search index after one edit | {edit_shards} | |")
+    if article_rebuilt:
+        print(f"| pages rendered after an article was added | {article_rebuilt[1]} of "
+              f"{pages + 2:,} | |")
     for title, timed in (("Cold build", stages), ("Rebuild after one edited fact", edit_stages)):
         print(f"\n{title}, time per stage (wall; 'charts' is CPU time inside rendering):\n")
         for stage, seconds in timed.items():
