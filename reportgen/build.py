@@ -7,12 +7,14 @@ there are many) and written as they come into a fresh folder beside the target
 build leaves the previous site untouched.
 
 Rebuilds are incremental: :mod:`reportgen.buildstate` remembers what the last build of
-an output folder was made from.  When only facts changed, only the pages that show a
-changed fact (or a fact that disagrees with one) are rendered again, and only they, the
-data files and the search index are moved into the site; the rest of it stays.  When
-anything else changed (templates, registries, prose pages, reportgen itself), every page
-is rendered again, charts still coming from their cache, and the new folder is swapped
-in for the old.
+an output folder was made from.  When facts, registry records (a source, a region, a
+program, a metric) or a prose page's text changed, only the pages that show a changed
+fact (or a fact that disagrees with one, or one that refers to a changed record) or a
+changed record or text are rendered again, and only they, the data files and the search
+index are moved into the site; the rest of it stays.  When what every page shows
+changed (templates, the site settings, the menu, the order of programs or metrics,
+reportgen itself), every page is rendered again, charts still coming from their cache,
+and the new folder is swapped in for the old.
 """
 
 from __future__ import annotations
@@ -643,7 +645,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             changed, to_render = _affected_pages(pages, previous, shows, prints, disagreeing,
                                                  content)
             mode = ("incremental" if changed or previous.search_stale or previous.data_stale
-                    or previous.records != content.record_prints else "unchanged")
+                    or shows != previous.pages else "unchanged")
 
     result = BuildResult(out_dir, len(pages), 0, len(content.facts), 0, warnings, 0, mode,
                          timings)
@@ -651,6 +653,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         result.files = len(previous.files)
         if cache_dir and previous.all_inputs != everything:  # (only a comment edited, say)
             previous.all_inputs, previous.warnings = everything, _kept_warnings(warnings)
+            previous.records = content.record_prints  # (of a metric no figure has, say)
             save_state(cache_dir, out_dir, previous)  # the next build need not load it
         return result
 

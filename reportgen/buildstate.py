@@ -1,9 +1,9 @@
 """What the last build of an output folder was made from, for incremental rebuilds.
 
 A :class:`BuildState` records, per output folder, a digest of every input that every
-page depends on (templates, the site settings, prose pages, reportgen's own code, the
-build options: :func:`inputs_digest`), the order of the programs and of the metrics
-(:func:`layout_digest`), each fact's fingerprint and each registry record's (a source,
+page depends on (templates, the site settings, reportgen's own code, the build options:
+:func:`inputs_digest`), the order of the programs and of the metrics and the prose pages'
+titles (:func:`layout_digest`), each fact's fingerprint and each registry record's (a source,
 a region, a program, a metric: see :func:`reportgen.factcache.record_prints`), what
 each page shows (a digest of the ids of its facts and of the records it shows itself,
 see :func:`page_shows`), which facts disagree, the files written with their sizes, the
@@ -58,13 +58,13 @@ def library_versions() -> str:
 
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
     """A hash of what every page depends on: reportgen's code, the libraries of
-    :data:`OUTPUT_LIBRARIES`, the site settings (:data:`SHARED_INPUTS`), the prose pages
-    (the menu names them) and the templates; not the fact files nor the registries of
-    records, which are compared fact by fact and record by record."""
+    :data:`OUTPUT_LIBRARIES`, the site settings (:data:`SHARED_INPUTS`) and the
+    templates; not the fact files, the registries of records nor the prose pages, which
+    are compared fact by fact, record by record and page by page (the menu's titles of
+    the prose pages are in :func:`layout_digest`)."""
     digest = hashlib.sha256(
         f"{STATE_FORMAT} {code_version()} {library_versions()} pdf={pdf}".encode())
     paths = [content_dir / f"{name}.yaml" for name in SHARED_INPUTS]
-    paths += sorted((content_dir / "pages").glob("*.md"))
     paths += sorted(p for p in templates_dir.rglob("*") if p.is_file())
     for path in paths:
         digest.update(str(path.relative_to(path.parents[len(path.parents) - 1])).encode())
@@ -76,15 +76,16 @@ def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
 
 
 def all_inputs_digest(inputs: str, content_dir: Path) -> str:
-    """*inputs* plus the bytes of every registry and fact file: equal digests mean nothing
-    to build."""
+    """*inputs* plus the bytes of every registry, fact file and prose page: equal digests
+    mean nothing to build."""
     digest = hashlib.sha256(inputs.encode())
     for name in RECORD_FILES:
         path = content_dir / f"{name}.yaml"
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file()
                       else b"missing")
-    for path in sorted((content_dir / "facts").glob("*.y*ml")):
+    for path in sorted((content_dir / "facts").glob("*.y*ml")) + sorted(
+            (content_dir / "pages").glob("*.md")):
         digest.update(path.name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -95,12 +96,15 @@ RECORD_FILES = tuple(name for name in REGISTRY_FILES if name not in SHARED_INPUT
 
 
 def layout_digest(content) -> str:
-    """A hash of the order of the programs and of the metrics, which orders the figures
-    on almost every page: when it changes (one added, say), every page is rendered
-    again.  (The order of the other registries shows nowhere but in the pages that
-    list them, which show those records.)"""
-    order = [list(content.programs), list(content.metrics)]
-    return hashlib.sha256(json.dumps(order).encode()).hexdigest()
+    """A hash of what almost every page shows of the content besides its own part: the
+    order of the programs and of the metrics (which orders the figures) and the prose
+    pages' titles (the menu names them).  When it changes (a metric added, a page
+    renamed), every page is rendered again.  (The order of the other registries shows
+    nowhere but in the pages that list them, which show those records; a prose page's
+    text, only on its own page.)"""
+    layout = [list(content.programs), list(content.metrics),
+              [[page.slug, page.title, page.title_en] for page in content.pages]]
+    return hashlib.sha256(json.dumps(layout).encode()).hexdigest()
 
 
 def page_shows(pages: list, prints: dict[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ page's path within its language; ``Page.out_path`` is where it is written.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
@@ -79,9 +80,12 @@ _SHOWN_EXTRAS: dict[str, Callable[[object], list[str]]] = {
                                           for region, facts in by_region.items() if facts],
     # the search page: the shards of the index it searches
     "shards": lambda shards: list(shards),
+    # a prose page: its text (its title is in every page's menu: a change renders all)
+    "document": lambda page: [hashlib.sha256(repr(
+        (page.markdown, page.markdown_en)).encode()).hexdigest()],
 }
 """What a page shows beyond its facts and records (``Page.extra``): counts of figures,
-the search index's shards; as lines of :meth:`Page.shown`."""
+the search index's shards, a prose page's text; as lines of :meth:`Page.shown`."""
 
 
 @dataclass

@@ -138,7 +138,9 @@ CHANGES = {
                                "full"),
     "the site's title": ([("site.yaml", "title: Contoh Kecil", "title: Contoh Kecil Baru")],
                          "full"),
-    "a Markdown page": ([("pages/tentang.md", "dua", "tiga")], "full"),
+    "a Markdown page's text": ([("pages/tentang.md", "dua", "tiga")], "incremental"),
+    "a Markdown page's title": ([("pages/tentang.md", "# Tentang", "# Tentang situs")],
+                                "full"),
 }
 
 
@@ -1021,3 +1023,38 @@ def test_a_fact_citing_an_unknown_source_is_checked_again_when_it_is_added(proje
     loaded, problems = load_content(content, cache=FactFileCache(root / "cache"))
     assert loaded is not None and not [p for p in problems if p.severity == "error"]
     assert "kota-contoh-koran" in {f.id for f in loaded.facts}
+
+
+def test_an_edit_no_page_shows_renders_nothing_and_is_remembered(project):
+    """A metric no figure has shows on no page: relabelling it renders nothing, and the
+    state remembers the files it was built from, so the build after that need not even
+    load the content."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    edit(content / "metrics.yaml", "metrics:\n", "metrics:\n" + NEW_METRIC)
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / "metrics.yaml", "label: Desa terdaftar", "label: Desa yang terdaftar")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "unchanged" and "load and validate" in again.timings
+    third = build_site(content, templates, out, cache_dir=cache)
+    assert third.mode == "unchanged" and "load and validate" not in third.timings
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_show_first_after_a_source_added_with_its_figure_then_finishing_gives_the_clean_build(
+        project):
+    """What serve does when an article is added: the pages that show it first, then the
+    data files and the search index; the site is then the clean build's."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / "sources.yaml", "sources:\n", "sources:\n" + NEW_SOURCE)
+    edit(content / FACTS, "facts:\n", "facts:" + FACT_OF_NEW_SOURCE)
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    assert quick.mode == "incremental" and 0 < quick.rendered < quick.pages
+    assert "Koran Baru" in (out / "sources/koran-2024-05/index.html").read_text(encoding="utf-8")
+    assert finish_build(quick).done
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert b"koran-2024-05" in (out / "data/facts.json").read_bytes()
