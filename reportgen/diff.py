@@ -170,11 +170,10 @@ def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]
     them) differs between the revisions, or it is there at one of them only (the rule a
     build follows: :func:`reportgen.pages.pages_showing`).  A registry record that
     differs (a source's publisher, a region's name) affects the pages that show it and
-    those that show a fact referring to it, as it does in a build.  Sorted."""
+    those that show a fact referring to it, as it does in a build; records only moved in
+    their file, the pages that list them in that order.  Sorted."""
     prints = [content.record_prints for content in (base, head)]
     edited = edited_records(*prints)
-    if not touched and not edited:
-        return []
     ids = set(touched)
     for content in (base, head):
         ids |= facts_referring(content.facts, edited)

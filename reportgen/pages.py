@@ -284,15 +284,22 @@ def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:
 
 
 def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
-                  lang: str = PRIMARY) -> Page:
-    """The overview: headline figures, the regions by province, the programs, the sources."""
+                  lang: str = PRIMARY, records: tuple | None = None) -> Page:
+    """The overview: headline figures, the regions by province, the programs, the sources.
+    It shows every region, program and source (their tree, names and counts): its
+    *records* are all of them, in registry order."""
     headline = [f for f in content.facts if f.headline]
     top = [r for r in content.regions.values() if r.parent is None]
     return Page(prefix(lang) + "index.html", "overview.html",
                 localized(content.site, "title", lang), "overview",
                 partial(_headline_groups, headline), None,
-                {"top_regions": top, "facts_by_region": facts_by_region}, lang=lang,
-                members=headline)
+                {"top_regions": top, "facts_by_region": facts_by_region},
+                records=records if records is not None else _all_records(content),
+                lang=lang, members=headline)
+
+
+def _all_records(content: Content) -> tuple:
+    return (*content.regions.values(), *content.programs.values(), *content.sources.values())
 
 
 def _headline_groups(headline: list[Fact]) -> list[Group]:
@@ -326,6 +333,7 @@ class _Grouped:
         self.counts = {s: len(f) for s, f in self.by_source.items()}
         self.sources = tuple(sorted(content.sources.values(), key=lambda s: (s.date, s.id)))
         self.shards = SearchShards(content).names
+        self.all_records = _all_records(content)
         self.content = content
         self._region_records: dict[str, tuple] = {}
         self._charted: dict[str, list[str]] = {}
@@ -359,7 +367,7 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
     at = prefix(lang)
     grouped = grouped or _Grouped(content)
     by_region, by_program, by_source = grouped.by_region, grouped.by_program, grouped.by_source
-    pages = [plan_overview(content, by_region, lang)]
+    pages = [plan_overview(content, by_region, lang, grouped.all_records)]
     pages += [plan_region(content, r, by_region[r.id], lang, grouped.region_records(r))
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()

@@ -426,3 +426,29 @@ def test_a_fact_whose_region_has_problems_is_broken(repo):
     assert broken.count("  - none in its own lines: it refers to a region, program, metric "
                         "or source that has problems (below)") == 3
     assert "content/regions.yaml:" in sections(result.stdout)["Problems this change introduces"]
+
+
+def test_pages_affected_by_registry_edits(tmp_path):
+    """A source's publisher changed, or two areas only swapped in their file: no fact
+    changed, but the pages that show them are affected, as a build renders them again."""
+    from reportgen.content import load_content
+    from reportgen.diff import affected_pages
+
+    base = tmp_path / "base"
+    shutil.copytree(DATA / "minimal" / "content", base)
+    area = ("  - id: {0}\n    name: {0}\n    name_en: {0}\n    kind: area\n"
+            "    parent: indonesia\n    code: null\n    includes: [kota-contoh]\n")
+    edit(base / "regions.yaml", "regions:\n", "regions:\n" + area.format("a") + area.format("b"))
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    edit(head / "regions.yaml", area.format("a") + area.format("b"),
+         area.format("b") + area.format("a"))
+    loaded = [load_content(folder)[0] for folder in (base, head)]
+    assert affected_pages(*loaded, set()) == both_languages("index.html",
+                                                           "regions/kota-contoh/index.html")
+    edit(head / "sources.yaml", "publisher: Warta Uji", "publisher: Warta Uji Baru")
+    loaded[1] = load_content(head)[0]
+    pages = affected_pages(*loaded, set())
+    assert "sources/warta-2024/index.html" in pages and "sources/index.html" in pages
+    assert "regions/kota-contoh/index.html" in pages  # it shows a figure citing it
+    assert "en/programs/iuran-apbd/index.html" in pages
