@@ -38,8 +38,8 @@ from typing import Callable, Iterator, NamedTuple
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, layout_digest,
-    library_versions, load_state, page_shows, remove_files, remove_unlisted, save_state,
-    state_key,
+    library_versions, load_state, page_shows, paths_in, remove_files, remove_unlisted,
+    save_state, state_key,
 )
 from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
@@ -719,6 +719,10 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 keep.update(path for path in DATA_FILES if path in previous.files)
             else:
                 data.write(files)
+        present = None
+        if mode == "incremental" and not data_later:
+            with timings.stage("look through the site"):  # (while Pagefind works)
+                present = paths_in(out_dir)  # the last build's files, and any no build made
 
         if stale:
             with timings.stage("search index"):
@@ -738,9 +742,10 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             else:
                 forget_state(cache_dir, out_dir)  # the site is part old, part new meanwhile
                 site_files = {path: previous.files[path] for path in keep}
-                # Later, files no build made are looked for too; for now, only the last
-                # build's that this one did not make again nor keeps are removed.
-                gone = set(previous.files) if data_later else None
+                # Every file in the site that this build neither made nor keeps goes; with
+                # show_first, only the last build's for now (files no build made are looked
+                # for when it is finished).
+                gone = set(previous.files) if data_later else present
                 site_files.update(files.publish_update(keep, gone))
         result.files = len(site_files)
     if cache_dir:

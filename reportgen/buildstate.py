@@ -126,12 +126,18 @@ def page_shows(pages: list, prints: dict[str, str]) -> dict[str, str]:
 def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:
     """Every file under *out_dir* (or its sub-folder *folder*): path relative to
     *out_dir* -> size in bytes."""
-    files, top = {}, str(out_dir)
-    for root, _dirs, names in os.walk(out_dir / folder):
-        inside = root[len(top) + 1:]  # as in remove_unlisted
-        for name in names:
-            files[f"{inside}/{name}" if inside else name] = os.stat(f"{root}/{name}").st_size
-    return files
+    top = f"{out_dir}/"
+    return {path: os.stat(top + path).st_size for path in paths_in(out_dir, folder)}
+
+
+def paths_in(root: Path, folder: str = "") -> set[str]:
+    """The paths, relative to *root*, of every file under it (or its sub-folder
+    *folder*); links to folders are not followed."""
+    paths, top = set(), str(root)
+    for below, _folders, names in os.walk(root / folder):
+        inside = below[len(top) + 1:]  # as in remove_unlisted
+        paths.update(f"{inside}/{name}" if inside else name for name in names)
+    return paths
 
 
 def remove_unlisted(root: Path, keep) -> None:

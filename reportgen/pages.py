@@ -234,10 +234,12 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     lists; its chart still compares the provinces."""
     chart = partial(_program_chart, program, facts, lang)
     name = localized(program, "name", lang)
+    shared = grouped.shared if grouped else lambda *records: records
     if len(facts) <= PROGRAM_PAGE_LIMIT:
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
                      partial(_metric_groups, content, facts, region_order, lang), chart,
-                     {"program": program}, records=(program,), lang=lang, members=facts)]
+                     {"program": program}, records=shared(program), lang=lang,
+                     members=facts)]
     by_province = grouped.by_province(program) if grouped else _by_province(content, facts)
     parts, pages = [], []
     for province_id, mine in by_province.items():
@@ -248,12 +250,13 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
                           f"{name}: {localized(province, 'name', lang)}", "program",
                           partial(_metric_groups, content, mine, region_order, lang), None,
                           {"program": program, "part_of": province},
-                          records=(program, province), lang=lang, members=mine))
+                          records=shared(program, province), lang=lang, members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
                  depends_on=(grouped.charted(program) if grouped
                              else [f.id for f in program_chart_facts(facts)]),
-                 records=(program, *(province for province, _, _ in parts)), lang=lang)
+                 records=shared(program, *(province for province, _, _ in parts)),
+                 lang=lang)
     return [index, *pages]
 
 
@@ -272,11 +275,11 @@ def _program_chart(program: Program, facts: list[Fact], lang: str) -> list[Chart
 
 
 def plan_source(content: Content, source: Source, facts: list[Fact],
-                lang: str = PRIMARY) -> Page:
+                lang: str = PRIMARY, records: tuple | None = None) -> Page:
     """A source's page: the article's details and every figure cited from it."""
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
                 partial(_source_groups, source, facts), None,
-                {"source": source}, records=(source,), lang=lang, members=facts)
+                {"source": source}, records=records or (source,), lang=lang, members=facts)
 
 
 def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:
@@ -336,6 +339,7 @@ class _Grouped:
         self.all_records = _all_records(content)
         self.content = content
         self._region_records: dict[str, tuple] = {}
+        self._tuples: dict[tuple[str, ...], tuple] = {}  # (see shared)
         self._charted: dict[str, list[str]] = {}
         self._by_province: dict[str, dict[str, list[Fact]]] = {}
 
@@ -345,6 +349,11 @@ class _Grouped:
             self._charted[program.id] = [
                 f.id for f in program_chart_facts(self.by_program[program.id])]
         return self._charted[program.id]
+
+    def shared(self, *records) -> tuple:
+        """*records* as a tuple that every language's page showing them shares, so that
+        what a page shows is worked out once for them (:meth:`Page.shown_key`)."""
+        return self._tuples.setdefault(tuple(map(record_key, records)), records)
 
     def region_records(self, region: Region) -> tuple:
         """The records a region's page shows (:func:`plan_region`), one tuple for every
@@ -372,7 +381,7 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()
               for page in plan_program(content, p, by_program[p.id], lang, grouped)]
-    pages += [plan_source(content, s, by_source[s.id], lang)
+    pages += [plan_source(content, s, by_source[s.id], lang, grouped.shared(s))
               for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
                       extra={"sources": grouped.sources, "counts": grouped.counts},

@@ -1065,3 +1065,21 @@ def test_show_first_after_a_source_added_with_its_figure_then_finishing_gives_th
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert b"koran-2024-05" in (out / "data/facts.json").read_bytes()
+
+
+def test_an_incremental_build_removes_files_no_build_made(project):
+    """Files put in the site by hand (a folder of them too) are gone after an incremental
+    build, as a clean build would not have them: the build looks through the site while
+    Pagefind works, and removes them with the files it no longer makes."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    (out / "stray.txt").write_text("not built", encoding="utf-8")
+    (out / "regions" / "left" / "behind").mkdir(parents=True)
+    (out / "regions" / "left" / "behind" / "page.html").write_text("old", encoding="utf-8")
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "incremental" and "look through the site" in again.timings
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert not (out / "regions" / "left").exists()
