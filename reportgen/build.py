@@ -268,7 +268,11 @@ class _RenderJob:
         copy = search_copy(html) if self.copies and page.kind in SEARCHABLE_KINDS else None
         rendered = _Rendered([(page.out_path, html.encode("utf-8"))], 0.0,
                              self.copies.put(copy) if copy is not None else None, [])
-        return rendered.with_images(self.chart_images(index)) if images else rendered
+        if not images:
+            return rendered
+        rendered = rendered.with_images(self.chart_images(index))
+        page.forget()  # (rendered once: a worker that kept every page's would grow)
+        return rendered
 
     def chart_images(self, index: int) -> "_Rendered":
         """A page's chart images (the page itself is not in it)."""

@@ -153,6 +153,10 @@ class Page:
         """Facts shown on the page with their id, in display order."""
         return [f for g in self.groups for f in g.all_facts()]
 
+    def forget(self) -> None:
+        """Let go of the groups and charts made for the page (made again if asked for)."""
+        self._groups = self._charts = None
+
 
 # The orders figures are shown in.  A page sorts its own figures when it is rendered.
 
