@@ -38,8 +38,8 @@ from typing import Callable, Iterator, NamedTuple
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, layout_digest,
-    library_versions, load_state, page_shows, paths_in, remove_files, remove_unlisted,
-    save_state, state_key,
+    library_version, library_versions, load_state, page_shows, paths_in, remove_files,
+    remove_unlisted, save_state, state_key,
 )
 from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
@@ -54,7 +54,7 @@ from .pages import Page, pages_showing, plan_pages
 from .render import make_environment, render_page
 from .search import (
     BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, SearchShards,
-    bundle_of, index_documents, prune_trees, search_copy,
+    bundle_of, index_documents, link_or_copy as _link_or_copy, prune_trees, search_copy,
 )
 from .vega import ChartWorker, VegaRenderer, default_cache_dir, runtime_started
 from .workers import can_fork, forked_map
@@ -602,14 +602,15 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
     # The inputs are read once, before loading, so what the saved state records is what
     # this build was made from even if files change meanwhile.
     digest = everything = ""
-    previous = None
+    previous = earlier = None  # (earlier: the last build's state, whatever it was made from)
     if cache_dir and content_dir.is_dir() and (templates_dir / "base.html").is_file():
         with timings.stage("compare inputs"):
             digest = inputs_digest(content_dir, templates_dir, pdf)
             everything = all_inputs_digest(digest, content_dir)
-            previous = load_state(cache_dir, out_dir)
-            if previous and (previous.inputs != digest or not previous.intact(out_dir)):
-                previous = None
+            earlier = load_state(cache_dir, out_dir)
+            if earlier and not earlier.intact(out_dir):
+                earlier = None
+            previous = earlier if earlier and earlier.inputs == digest else None
         if (previous and previous.all_inputs == everything and not previous.search_stale
                 and not previous.data_stale):
             # Nothing changed at all: answer without loading the content (with the
@@ -692,8 +693,12 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             chart_entries.update((path, entries) for path, entries in previous.charts.items()
                                  if path in kept_pages)
         data_later = show_first and mode == "incremental"
-        by_shard, bundles, stale = _shards_to_index(
-            search_copies, page_shards, previous.search_bundles if previous else {})
+        by_shard, bundles, stale = _shards_to_index(search_copies, page_shards,
+                                                    _indexed_before(earlier))
+        if mode == "full":  # (a template changed, say): the bundles of shards whose
+            for shard in set(by_shard) - stale:  # pages' copies are the same are kept
+                _keep_bundle(out_dir / SEARCH_BUNDLE / shard,
+                             files.staging / SEARCH_BUNDLE / shard)
         if mode == "incremental":
             if data_later and stale:  # the previous index stays until finish_build
                 keep.update(p for p in previous.files if bundle_of(p) is not None)
@@ -763,6 +768,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         state.search_bundles = bundles
         state.charts = chart_entries
         state.records, state.layout = content.record_prints, layout
+        state.search_key = search_key()
         if data_later:  # (only an incremental build, which needs the cache)
             result.later = partial(_finish_data, data, out_dir, cache_dir, state)
         else:
@@ -957,6 +963,30 @@ def _shards_to_index(documents: dict[str, str], page_shards: dict[str, str],
         f"{path} {digest}\n" for path, digest in docs.items()).encode()).hexdigest()
         for shard, docs in by_shard.items()}
     return by_shard, made_from, {s for s in by_shard if indexed.get(s) != made_from[s]}
+
+
+def search_key() -> str:
+    """What a search bundle depends on besides its pages' search copies: Pagefind's
+    version and reportgen's code (which runs it and merges its entry files)."""
+    return f"{code_version()} pagefind-bin={library_version('pagefind-bin')}"
+
+
+def _indexed_before(earlier: BuildState | None) -> dict[str, str]:
+    """What the bundles in the site were made from (shard -> digest), when the same
+    Pagefind made them the same way (else none is kept: every shard is indexed)."""
+    if earlier is None or earlier.search_stale or earlier.search_key != search_key():
+        return {}
+    return earlier.search_bundles
+
+
+def _keep_bundle(current: Path, staging: Path) -> None:
+    """A shard's bundle in the site, into the staging folder of a full build: each file
+    linked (copied where it cannot be), so the bundle outlives the old site."""
+    for path in sorted(current.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            target = staging / path.relative_to(current)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(path, target)
 
 
 def _kept_copies(previous: BuildState, kept_pages: set[str]) -> dict[str, str]:

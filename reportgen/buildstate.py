@@ -46,14 +46,15 @@ index, the PDF): another version of any of them means a full build, so that no k
 file is what the old version made."""
 
 
+def library_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
 def library_versions() -> str:
-    found = []
-    for name in OUTPUT_LIBRARIES:
-        try:
-            found.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name}=none")
-    return " ".join(found)
+    return " ".join(f"{name}={library_version(name)}" for name in OUTPUT_LIBRARIES)
 
 
 def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
@@ -213,6 +214,7 @@ class BuildState:
     warnings: list[list] = field(default_factory=list)
     records: dict[str, str] = field(default_factory=dict)  # 'kind:id' -> fingerprint
     layout: str = ""  # the order of the programs and of the metrics (layout_digest)
+    search_key: str = ""  # what made the search bundles besides the pages (build.search_key)
     _token: str = ""  # new each time it is saved (see load_state)
 
     @classmethod

@@ -404,12 +404,14 @@ def _link_tree(tree: Path, documents: dict[str, Path]) -> None:
         fresh = link + ".new"
         if os.path.lexists(fresh):
             os.unlink(fresh)
-        _link_or_copy(source, fresh)
+        link_or_copy(source, fresh)
         os.replace(fresh, link)
     remove_unlisted(tree, documents.keys())
 
 
-def _link_or_copy(source, target) -> None:
+def link_or_copy(source, target) -> None:
+    """A hard link to the file *source* at *target*, or a copy where linking fails (another
+    file system)."""
     try:
         os.link(source, target)
     except OSError:

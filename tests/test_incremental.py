@@ -183,6 +183,8 @@ def test_template_change_rebuilds_every_page(project):
     edit(templates / "base.html", "Unduh data:", "Unduh semua data:")
     again = build_site(content, templates, out, cache_dir=cache)
     assert again.mode == "full" and again.rendered == again.pages
+    # The footer is not indexed: the search index's bundles are the last build's.
+    assert again.search_shards == (0, 2)
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert "Unduh semua data:" in (out / "index.html").read_text()
@@ -1083,3 +1085,24 @@ def test_an_incremental_build_removes_files_no_build_made(project):
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
     assert not (out / "regions" / "left").exists()
+
+
+def test_a_full_build_indexes_again_only_the_shards_whose_pages_read_otherwise(
+        seed_project, monkeypatch):
+    """A template edit renders every page; the search index is made again only for the
+    shards whose pages' indexed text changed (here the heading of a source page's table:
+    the shards that hold sources), the others' bundles kept from the site; the site is
+    the clean build's."""
+    from reportgen import search
+
+    monkeypatch.setattr(search, "PROVINCES_PER_SHARD", 1)
+    content, cache, out, clean = seed_project
+    templates = out.parent / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    first = build_site(content, templates, out, cache_dir=cache)
+    shards = first.search_shards[1]
+    edit(templates / "source.html", "<h2>", "<h2 class=\"figures\">")
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "full" and 0 < again.search_shards[0] < shards
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
