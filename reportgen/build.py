@@ -38,8 +38,8 @@ from typing import Callable, Iterator, NamedTuple
 
 from .buildstate import (
     BuildState, all_inputs_digest, files_in, forget_state, inputs_digest, layout_digest,
-    library_version, library_versions, load_state, page_shows, paths_in, remove_files,
-    remove_unlisted, save_state, state_key,
+    library_version, library_versions, load_state, page_shows, remove_files,
+    remove_unlisted, save_state, site_listing, state_key,
 )
 from .cachetidy import Tidied, cache_in_use, mark_used, tidy_cache, write_entry
 from .charts import chart_templates, use_chart_templates
@@ -54,7 +54,7 @@ from .pages import Page, pages_showing, plan_pages
 from .render import make_environment, render_page
 from .search import (
     BUNDLE_DIR as SEARCH_BUNDLE, SEARCHABLE_KINDS, Indexing, SearchCopies, SearchShards,
-    bundle_of, index_documents, link_or_copy as _link_or_copy, prune_trees, search_copy,
+    bundle_of, index_documents, link_tree, prune_trees, search_copy,
 )
 from .vega import ChartWorker, VegaRenderer, default_cache_dir, runtime_started
 from .workers import can_fork, forked_map
@@ -158,17 +158,19 @@ class SiteFiles:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
-    def publish_update(self, keep: set[str], gone: set[str] | None = None) -> dict[str, int]:
+    def publish_update(self, keep: set[str], gone: set[str] | None = None,
+                       listing: tuple[set[str], list[str]] | None = None) -> dict[str, int]:
         """Move this build's files into the current site instead of swapping the whole
         folder (an incremental build, which rendered a few pages of thousands): each file
         by one atomic rename, so a reader sees it whole, old or new, unless the site has
         it already, byte for byte (a page rendered again that came out the same); the
         entry files of the search index's bundles last, so none names a file not there
-        yet.  Then remove every file of the site that this build neither wrote nor keeps
-        (*keep*), and folders left empty, so the site is what a full build would have made;
-        or, given *gone*, only those of them (the last build's files, say: looking
-        through a national site for others takes longer).  Returns the files written
-        (path -> size).
+        yet.  Then remove every file (and link) of the site that this build neither wrote
+        nor keeps (*keep*), and folders left empty, so the site is what a full build would
+        have made (from *listing*, the site's :func:`site_listing` made while Pagefind
+        worked, when given); or, given *gone* (the last build's files: with show_first,
+        the site is looked through later), only those of them.  Returns the files
+        written (path -> size).
 
         Where each file goes is checked before anything moves (a folder of the site that
         leads out of it through a link, a folder where a file goes): such a build fails
@@ -191,7 +193,7 @@ class SiteFiles:
                 if not _same_bytes(self.staging / path, target, written[path]):
                     os.replace(self.staging / path, target)
             if gone is None:
-                remove_unlisted(site, keep | written.keys())
+                remove_unlisted(site, keep | written.keys(), listing)
             else:
                 remove_files(site, gone - keep - written.keys())
         except BaseException as exc:
@@ -696,9 +698,9 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         by_shard, bundles, stale = _shards_to_index(search_copies, page_shards,
                                                     _indexed_before(earlier))
         if mode == "full":  # (a template changed, say): the bundles of shards whose
-            for shard in set(by_shard) - stale:  # pages' copies are the same are kept
-                _keep_bundle(out_dir / SEARCH_BUNDLE / shard,
-                             files.staging / SEARCH_BUNDLE / shard)
+            for shard in sorted(set(by_shard) - stale):  # pages' copies are the same stay
+                if not _keep_bundle(shard, earlier, out_dir, files.staging):
+                    stale.add(shard)
         if mode == "incremental":
             if data_later and stale:  # the previous index stays until finish_build
                 keep.update(p for p in previous.files if bundle_of(p) is not None)
@@ -728,10 +730,10 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 keep.update(path for path in DATA_FILES if path in previous.files)
             else:
                 data.write(files)
-        present = None
+        listing = None
         if mode == "incremental" and not data_later:
-            with timings.stage("look through the site"):  # (while Pagefind works)
-                present = paths_in(out_dir)  # the last build's files, and any no build made
+            with timings.stage("look through the site"):  # (while Pagefind works: its
+                listing = site_listing(out_dir)  # files, links and folders go if unlisted)
 
         if stale:
             with timings.stage("search index"):
@@ -754,8 +756,8 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
                 # Every file in the site that this build neither made nor keeps goes; with
                 # show_first, only the last build's for now (files no build made are looked
                 # for when it is finished).
-                gone = set(previous.files) if data_later else present
-                site_files.update(files.publish_update(keep, gone))
+                gone = set(previous.files) if data_later else None
+                site_files.update(files.publish_update(keep, gone, listing))
         result.files = len(site_files)
     if cache_dir:
         state = BuildState.make(digest, prints, shows, disagreeing, site_files)
@@ -979,14 +981,22 @@ def _indexed_before(earlier: BuildState | None) -> dict[str, str]:
     return earlier.search_bundles
 
 
-def _keep_bundle(current: Path, staging: Path) -> None:
-    """A shard's bundle in the site, into the staging folder of a full build: each file
-    linked (copied where it cannot be), so the bundle outlives the old site."""
-    for path in sorted(current.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            target = staging / path.relative_to(current)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(path, target)
+def _keep_bundle(shard: str, earlier: BuildState, out_dir: Path, staging: Path) -> bool:
+    """Put the bundle of *shard* in the site, as the *earlier* build made it, into the
+    staging folder of a full build: each of its files linked (copied where it cannot be),
+    so that the bundle outlives the old site, and nothing else there.  False, and nothing
+    put, when a file of it is missing or reached through a link (one put there by hand):
+    the shard is indexed again.  (Like the pages an incremental build keeps, the files are
+    trusted when they have their recorded size; ``--no-cache`` makes everything anew.)"""
+    files = {path.split("/", 2)[2]: out_dir / path
+             for path in earlier.files if bundle_of(path) == shard}
+    real = os.path.realpath(out_dir)
+    if not files or any(not os.path.isfile(path) or os.path.realpath(path)
+                        != f"{real}/{SEARCH_BUNDLE}/{shard}/{relative}"
+                        for relative, path in files.items()):
+        return False
+    link_tree(staging / SEARCH_BUNDLE / shard, files)
+    return True
 
 
 def _kept_copies(previous: BuildState, kept_pages: set[str]) -> dict[str, str]:

@@ -12,10 +12,11 @@ shard of the index each page is in, what each shard's bundle was made from, and 
 cache entries of each page's chart images.  It lives in the cache folder, never in the
 site.
 
-The build uses it only when both digests match and the output folder still holds every
-recorded file at its recorded size; otherwise it renders everything again.  An edited
-registry record is like an edited fact: the pages that show it, or a fact that refers to
-it, are rendered again.
+The build goes on from it only when both digests match and the output folder still
+holds every recorded file at its recorded size; otherwise it renders everything again
+(keeping, of a site still whole, the search bundles whose pages read the same: see
+``reportgen.build._keep_bundle``).  An edited registry record is like an edited fact: the
+pages that show it, or a fact that refers to it, are rendered again.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ file is what the old version made."""
 
 
 def library_version(name: str) -> str:
+    """The installed version of the package *name*, or 'none'."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -128,36 +130,41 @@ def files_in(out_dir: Path, folder: str = "") -> dict[str, int]:
     """Every file under *out_dir* (or its sub-folder *folder*): path relative to
     *out_dir* -> size in bytes."""
     top = f"{out_dir}/"
-    return {path: os.stat(top + path).st_size for path in paths_in(out_dir, folder)}
+    return {path: os.stat(top + path).st_size for path in site_listing(out_dir, folder)[0]}
 
 
-def paths_in(root: Path, folder: str = "") -> set[str]:
-    """The paths, relative to *root*, of every file under it (or its sub-folder
-    *folder*); links to folders are not followed."""
-    paths, top = set(), str(root)
-    for below, _folders, names in os.walk(root / folder):
-        inside = below[len(top) + 1:]  # as in remove_unlisted
-        paths.update(f"{inside}/{name}" if inside else name for name in names)
-    return paths
+def site_listing(root: Path, folder: str = "") -> tuple[set[str], list[str]]:
+    """(the paths of every file under *root*, or its sub-folder *folder*, links to folders
+    among them, never followed; the paths of its folders), relative to *root*."""
+    files, folders, top = set(), [], str(root)
+    for below, subfolders, names in os.walk(root / folder):
+        inside = below[len(top) + 1:]  # os.walk joins the folders below *top* with "/"
+        start = f"{inside}/" if inside else ""
+        if inside:
+            folders.append(inside)
+        files.update(start + name for name in names)
+        files.update(start + name for name in subfolders if os.path.islink(f"{below}/{name}"))
+    return files, folders
 
 
-def remove_unlisted(root: Path, keep) -> None:
+def remove_unlisted(root: Path, keep, listing: tuple[set[str], list[str]] | None = None
+                    ) -> None:
     """Remove every file under *root* whose path relative to it is not in *keep* (a set
-    of POSIX paths), and the folders left empty.  Links to folders are not followed."""
+    of POSIX paths), links to folders too (the link, never what it leads to), and the
+    folders left empty.  *listing*: :func:`site_listing` of *root*, made before (files
+    put there since then stay)."""
+    files, folders = listing if listing is not None else site_listing(root)
     top = str(root)
-    for folder, _folders, names in os.walk(top, topdown=False):
-        inside = folder[len(top) + 1:]  # os.walk joins the folders below *top* with "/"
-        kept = 0
-        for name in names:
-            if (f"{inside}/{name}" if inside else name) in keep:
-                kept += 1
-            else:
-                os.unlink(os.path.join(folder, name))
-        if folder != top and not kept:
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass  # a sub-folder still holds files
+    for path in files - keep:
+        try:
+            os.unlink(f"{top}/{path}")
+        except FileNotFoundError:
+            pass
+    for folder in sorted(folders, key=len, reverse=True):  # (the deepest first)
+        try:
+            os.rmdir(f"{top}/{folder}")
+        except OSError:
+            pass  # it still holds files
 
 
 def remove_files(root: Path, paths) -> None:
@@ -213,7 +220,7 @@ class BuildState:
     # build that finds nothing changed.
     warnings: list[list] = field(default_factory=list)
     records: dict[str, str] = field(default_factory=dict)  # 'kind:id' -> fingerprint
-    layout: str = ""  # the order of the programs and of the metrics (layout_digest)
+    layout: str = ""  # programs' and metrics' order, the menu's titles (layout_digest)
     search_key: str = ""  # what made the search bundles besides the pages (build.search_key)
     _token: str = ""  # new each time it is saved (see load_state)
 

@@ -12,7 +12,6 @@ page's path within its language; ``Page.out_path`` is where it is written.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
@@ -81,8 +80,7 @@ _SHOWN_EXTRAS: dict[str, Callable[[object], list[str]]] = {
     # the search page: the shards of the index it searches
     "shards": lambda shards: list(shards),
     # a prose page: its text (its title is in every page's menu: a change renders all)
-    "document": lambda page: [hashlib.sha256(repr(
-        (page.markdown, page.markdown_en)).encode()).hexdigest()],
+    "document": lambda page: [repr((page.markdown, page.markdown_en))],
 }
 """What a page shows beyond its facts and records (``Page.extra``): counts of figures,
 the search index's shards, a prose page's text; as lines of :meth:`Page.shown`."""
@@ -283,7 +281,8 @@ def plan_source(content: Content, source: Source, facts: list[Fact],
     """A source's page: the article's details and every figure cited from it."""
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
                 partial(_source_groups, source, facts), None,
-                {"source": source}, records=records or (source,), lang=lang, members=facts)
+                {"source": source}, records=records if records is not None else (source,),
+                lang=lang, members=facts)
 
 
 def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:

@@ -2,13 +2,16 @@
 
 Pagefind (the binary shipped by the ``pagefind-bin`` package) indexes the pages of the
 new site before they go into the site (see :func:`reportgen.build.build_site`), so the
-index always matches the pages beside it: every shard (below) in a full build, the shards
-whose pages changed in an incremental one.  Only the element
+index always matches the pages beside it: the shards (below) whose pages' search copies
+changed, the others' bundles kept (a full build links them into the new site).  Only the
+element
 marked ``data-pagefind-body`` is indexed: the ``<main>`` of the pages whose kind is in
 :data:`SEARCHABLE_KINDS` (figures and prose), not the search page, the 404 page or the
 list of sources.  Each thing is indexed once: a figure on its region's page (not again in
 the tables of its program's and its source's pages), a quoted sentence on its source's
-page (not in the list of quotes of every page that cites it).  Pagefind keeps one index
+page (not in the list of quotes of every page that cites it); the tables' column headings,
+the same on every table, and the charts, whose figures are in the tables and whose
+sources have pages of their own, not at all.  Pagefind keeps one index
 per page language (``lang="id"``, ``lang="en"``), and its UI searches the index of the
 search page's language.
 
@@ -315,7 +318,7 @@ class Indexing:
         while self.waiting and len(self.running) < self.parallel:
             shard, lang, documents = self.waiting.pop(0)
             tree = (self.trees or self.work / "trees") / shard / lang
-            _link_tree(tree, documents)
+            link_tree(tree, documents)
             output = self.work / f"{shard}.{lang}"
             self.running.append((shard, output, _start_pagefind(tree, output)))
 
@@ -384,7 +387,7 @@ def _remove_other_folders(folder: Path, names: set[str]) -> None:
                 shutil.rmtree(other, ignore_errors=True)
 
 
-def _link_tree(tree: Path, documents: dict[str, Path]) -> None:
+def link_tree(tree: Path, documents: dict[str, Path]) -> None:
     """Make the folder *tree* hold exactly *documents* (path -> file), each a link to its
     file: a link already to the right file stays, the others are made again, and files
     and folders not among them are removed."""
@@ -404,14 +407,12 @@ def _link_tree(tree: Path, documents: dict[str, Path]) -> None:
         fresh = link + ".new"
         if os.path.lexists(fresh):
             os.unlink(fresh)
-        link_or_copy(source, fresh)
+        _link_or_copy(source, fresh)
         os.replace(fresh, link)
     remove_unlisted(tree, documents.keys())
 
 
-def link_or_copy(source, target) -> None:
-    """A hard link to the file *source* at *target*, or a copy where linking fails (another
-    file system)."""
+def _link_or_copy(source, target) -> None:
     try:
         os.link(source, target)
     except OSError:

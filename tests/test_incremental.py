@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -1069,22 +1070,31 @@ def test_show_first_after_a_source_added_with_its_figure_then_finishing_gives_th
     assert b"koran-2024-05" in (out / "data/facts.json").read_bytes()
 
 
+def folders(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_dir() and not p.is_symlink()}
+
+
 def test_an_incremental_build_removes_files_no_build_made(project):
-    """Files put in the site by hand (a folder of them too) are gone after an incremental
-    build, as a clean build would not have them: the build looks through the site while
-    Pagefind works, and removes them with the files it no longer makes."""
+    """Files put in the site by hand (a folder of them, an empty folder, a link to a
+    folder) are gone after an incremental build, as a clean build would not have them:
+    the build looks through the site while Pagefind works, and removes them with the
+    files it no longer makes (a link, never what it leads to)."""
     root, content, templates = project
     cache, out, clean = root / "cache", root / "site", root / "clean"
     build_site(content, templates, out, cache_dir=cache)
     (out / "stray.txt").write_text("not built", encoding="utf-8")
     (out / "regions" / "left" / "behind").mkdir(parents=True)
     (out / "regions" / "left" / "behind" / "page.html").write_text("old", encoding="utf-8")
+    (out / "regions" / "old-city" / "empty").mkdir(parents=True)
+    os.symlink(out / "regions", out / "alias")
     edit(content / FACTS, "value: 1000\n", "value: 1200\n")
     again = build_site(content, templates, out, cache_dir=cache)
     assert again.mode == "incremental" and "look through the site" in again.timings
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
-    assert not (out / "regions" / "left").exists()
+    assert folders(out) == folders(clean)
+    assert not os.path.lexists(out / "alias") and (out / "regions").is_dir()
 
 
 def test_a_full_build_indexes_again_only_the_shards_whose_pages_read_otherwise(
@@ -1106,3 +1116,70 @@ def test_a_full_build_indexes_again_only_the_shards_whose_pages_read_otherwise(
     assert again.mode == "full" and 0 < again.search_shards[0] < shards
     build_site(content, templates, clean, use_cache=False)
     assert all_files(out) == all_files(clean)
+
+
+def test_a_full_build_keeps_only_the_files_of_a_bundle_the_last_build_made(project):
+    """A full build keeps a shard's bundle from the site as the last build made it: a file
+    put in it by hand is not carried into the new site, and a bundle with a file
+    replaced by a link (to a copy elsewhere) is indexed again, not kept without it."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    main = out / "pagefind" / "main"
+    (main / "stray.js").write_text("not built", encoding="utf-8")
+    (main / "old").mkdir()
+    (main / "old" / "x.pf_fragment").write_bytes(b"old")
+    elsewhere = root / "elsewhere.js"
+    shutil.copy(main / "pagefind-ui.js", elsewhere)
+    (main / "pagefind-ui.js").unlink()
+    os.symlink(elsewhere, main / "pagefind-ui.js")
+    edit(templates / "base.html", "Unduh data:", "Unduh semua data:")  # (not indexed)
+    again = build_site(content, templates, out, cache_dir=cache)
+    assert again.mode == "full" and again.search_shards[0] == 1  # main, made again
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+    assert not (out / "pagefind" / "main" / "pagefind-ui.js").is_symlink()
+
+
+def test_show_first_builds_finished_or_not_then_full_builds_equal_the_clean_build(project):
+    """A fact edit shown first and finished, then a template edit (a full build keeping
+    the bundles); a show_first build left unfinished (its index stale), then a full build
+    (which keeps none of the stale bundles)."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    edit(content / FACTS, "value: 1000\n", "value: 1200\n")
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    assert quick.search_pending
+    finish_build(quick)
+    edit(templates / "base.html", "Unduh data:", "Unduh semua data:")
+    assert build_site(content, templates, out, cache_dir=cache).search_shards[0] == 0
+    edit(content / FACTS, "value: 1200\n", "value: 1300\n")
+    quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+    assert quick.search_pending  # (not finished)
+    edit(templates / "base.html", "Unduh semua data:", "Unduh data:")
+    build_site(content, templates, out, cache_dir=cache)
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+def test_an_english_page_added_edited_and_removed_equals_the_clean_build(project):
+    """<slug>.en.md added (its title is in the English menu: every page), its text edited
+    (its pages alone), the Indonesian text edited, the translation removed (every page),
+    each shown first and then finished, as serve does."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    en = content / "pages" / "tentang.en.md"
+    steps = [(lambda: en.write_text("# About\n\nA test site with **two** sources.\n"), "full"),
+             (lambda: edit(en, "two", "three"), "incremental"),
+             (lambda: edit(content / "pages" / "tentang.md", "dua", "tiga"), "incremental"),
+             (lambda: en.unlink(), "full")]
+    for step, mode in steps:
+        step()
+        quick = build_site(content, templates, out, cache_dir=cache, show_first=True)
+        assert quick.mode == mode
+        finish_build(quick)
+        shutil.rmtree(clean, ignore_errors=True)
+        build_site(content, templates, clean, use_cache=False)
+        assert all_files(out) == all_files(clean), mode
