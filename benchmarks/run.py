@@ -14,6 +14,8 @@ runs the real command line, each step in a fresh process:
    after serve started (its first build found nothing changed, and it got ready while
    waiting for the edit), then after the next edit in that process;
 5. ``reportgen check`` with the cache warm, and cold;
+6. a rebuild after editing a template (the footer: every page rendered again, the charts
+   from the cache, the search index kept);
 
 and reports wall time, peak memory of the cold build, pages per second, and the time per
 stage of the cold build (from ``build --verbose``).
@@ -186,6 +188,7 @@ def main() -> None:
                                                     "--verbose"], env)
     edit_stages = _stages(out)
     edit_shards = _shards(out)
+    rebuilt = re.search(r"Rebuilt (\d+) of", out)
     add_article(content)
     results["rebuild, an article added (a source and a fact citing it)"], out = run(
         [*build, "--out", str(work / "site"), "--verbose"], env)
@@ -220,10 +223,22 @@ def main() -> None:
     results["... then the data files and the search index"] = first[1]
     results["serve, the next edit: pages shown"] = second[0]
     results["... then its data files and search index"] = second[1]
-    rebuilt = re.search(r"Rebuilt (\d+) of", out)
     results["check (cache warm)"], _ = run(["check", "--content", str(content)], env)
     cold_env = {**env, "REPORTGEN_CACHE": str(work / "empty-cache")}
     results["check (no cache)"], _ = run(["check", "--content", str(content)], cold_env)
+    # Last (serve's builds above use the project's templates): a template edit outside
+    # what the search index reads (the footer): every page is rendered again, its charts
+    # from the cache, and the search bundles are kept.
+    templates = work / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    footer = templates / "base.html"
+    footer.write_text(footer.read_text(encoding="utf-8").replace(
+        "Unduh data:", "Unduh semua data:"), encoding="utf-8")
+    results["rebuild after a template edit (the footer)"], out = run(
+        ["build", "--content", str(content), "--templates", str(templates), *jobs,
+         "--out", str(work / "site"), "--verbose"], env)
+    template_shards = _shards(out)
+    shutil.rmtree(templates)
 
     print(f"\nreportgen benchmark: {counts['facts']:,} facts, {counts['regions']:,} regions, "
           f"{counts['sources']:,} sources (SYNTHETIC), {pages:,} pages, {os.cpu_count()} cores\n")
@@ -244,6 +259,8 @@ def main() -> None:
     if article_rebuilt:
         print(f"| pages rendered after an article was added | {article_rebuilt[1]} of "
               f"{pages + 2:,} | |")
+    if template_shards:
+        print(f"| search index after the template edit | {template_shards} | |")
     for title, timed in (("Cold build", stages), ("Rebuild after one edited fact", edit_stages)):
         print(f"\n{title}, time per stage (wall; 'charts' is CPU time inside rendering):\n")
         for stage, seconds in timed.items():
