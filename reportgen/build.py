@@ -632,7 +632,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
     warnings = [p for p in problems if p.severity == "warning"]
     layout = layout_digest(content)
     if previous is not None and previous.layout != layout:
-        previous = None  # programs or metrics added, removed or reordered: every page
+        previous = None  # programs or metrics added or reordered, a menu title: every page
 
     with timings.stage("plan"):
         if not (templates_dir / "base.html").is_file():
