@@ -5,8 +5,9 @@ the working tree); :func:`diff_contents` compares two loaded contents by fact id
 :func:`markdown_report` / :func:`json_report` print the result in a stable order: facts
 added, removed, changed (old -> new value, the change in percent, changed sources and
 quotes) and broken (still in the head's files, but with problems there that keep them
-off the site), the pages affected (:func:`affected_pages`, from the site as planned at
-each revision), and the problems the change introduces.
+off the site), the registry records (sources, regions, programs, metrics) added,
+removed or changed (:func:`record_changes`), the pages affected (:func:`affected_pages`,
+from the site as planned at each revision), and the problems the change introduces.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from .content import load_content
 from .errors import Problem, ReportgenError, display_path
 from .i18n import LANGUAGE_NAMES, LANGUAGES, PRIMARY, prefix, split_path
 from .loader import YamlMap, YamlSeq, find_content_files, parse_yaml
-from .model import Content, Fact, edited_records, fact_id, facts_referring
+from .model import (
+    Content, Fact, edited_records, fact_id, facts_referring, record_key, record_values,
+)
 from .numbers import describe_value, format_number
 from .pages import pages_showing, plan_pages
 
@@ -114,18 +117,30 @@ class BrokenFact:
 
 
 @dataclass
+class RecordChange:
+    """A registry record (a source, region, program or metric) added, removed or changed:
+    its key ('source:<id>'), which, and (field, old text, new text) for each field that
+    differs (for one added or removed, its fields that have a value)."""
+
+    key: str
+    change: str  # "added", "removed" or "changed"
+    fields: list[tuple[str, str, str]]
+
+
+@dataclass
 class ContentDiff:
     added: list[Fact] = field(default_factory=list)
     removed: list[Fact] = field(default_factory=list)
     changed: list[FactChange] = field(default_factory=list)
     broken: list[BrokenFact] = field(default_factory=list)
+    records: list[RecordChange] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)  # output paths, every language's
     new_problems: list[Problem] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.broken
-                    or self.new_problems)
+                    or self.records or self.new_problems)
 
     @property
     def new_errors(self) -> list[Problem]:
@@ -157,6 +172,38 @@ def _percent(old: Fact, new: Fact) -> float | None:
     if old.unit != new.unit or before == 0 or before == after:
         return None
     return (after - before) / before * 100
+
+
+def record_changes(base: Content, head: Content) -> list[RecordChange]:
+    """The registry records added, removed or changed from *base* to *head*, by key
+    (where a record stands in its file is not a change)."""
+    old, new = _records(base), _records(head)
+    changes = []
+    for key in sorted(edited_records(base.record_prints, head.record_prints)):
+        before = record_values(old[key]) if key in old else {}
+        after = record_values(new[key]) if key in new else {}
+        fields = [(name, _text(before.get(name)), _text(after.get(name)))
+                  for name in after or before
+                  if _text(before.get(name)) != _text(after.get(name))]
+        changes.append(RecordChange(key, "changed" if before and after
+                                    else "added" if after else "removed", fields))
+    return changes
+
+
+def _records(content: Content) -> dict:
+    return {record_key(record): record
+            for registry in (content.sources, content.regions, content.programs,
+                             content.metrics)
+            for record in registry.values()}
+
+
+def _text(value) -> str:
+    """A record's field as the report shows it: lists joined, nothing for none."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
 
 
 def affected_pages(base: Content, head: Content, touched: set[str]) -> list[str]:
@@ -246,6 +293,7 @@ def diff_contents(base: Content, head: Content, base_problems: list[Problem],
         if fields:
             result.changed.append(FactChange(old[shared_id], new[shared_id], fields,
                                              _percent(old[shared_id], new[shared_id])))
+    result.records = record_changes(base, head)
     result.pages = affected_pages(base, head, (old.keys() ^ new.keys())
                                   | {c.new.id for c in result.changed})
     known = Counter(_problem_key(p) for p in base_problems)
@@ -289,8 +337,10 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
     if diff.empty:
         return "\n".join(lines + ["No fact changes and no new problems.", ""])
     broken = f", {len(diff.broken)} broken" if diff.broken else ""
+    records = (f"; {len(diff.records)} registry record(s) added, removed or changed"
+               if diff.records else "")
     lines += [f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} "
-              f"changed{broken}; {len(diff.new_problems)} new problem(s).", ""]
+              f"changed{broken}{records}; {len(diff.new_problems)} new problem(s).", ""]
     for title, facts in (("Added", diff.added), ("Removed", diff.removed)):
         if not facts:
             continue
@@ -325,6 +375,14 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
             lines += [f"  - `{p.format()}`" for p in item.problems] or [
                 "  - none in its own lines: it refers to a region, program, metric or source "
                 "that has problems (below)"]
+        lines.append("")
+    if diff.records:
+        lines += [f"### Registry records ({len(diff.records)})", ""]
+        for record in diff.records:
+            kind, _, record_id = record.key.partition(":")
+            lines.append(f"- {kind} `{record_id}`: {record.change}")
+            for name, old, new in record.fields:
+                lines.append(f"  - {name}: {old or '(none)'} → {new or '(none)'}")
         lines.append("")
     if diff.pages:
         lines += _pages_section(diff.pages)
@@ -378,6 +436,9 @@ def json_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> str:
                     for c in diff.changed],
         "broken": [{**fact(b.old), "problems": [problem(p) for p in b.problems]}
                    for b in diff.broken],
+        "records": [{"record": r.key, "change": r.change,
+                     "fields": [{"field": n, "old": o, "new": w} for n, o, w in r.fields]}
+                    for r in diff.records],
         "pages": diff.pages,
         "new_problems": [problem(p) for p in diff.new_problems],
     }, ensure_ascii=False, indent=2)

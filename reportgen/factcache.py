@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 
 from .cachetidy import mark_used, write_entry
 from .errors import Problem
-from .model import RECORD_KINDS, Citation, Fact, record_key
+from .model import Citation, Fact, record_key, record_values
 
 FORMAT = "reportgen-facts-4"
 """Bump when the stored shape or the checks change, so old entries are not used."""
@@ -81,17 +80,14 @@ def record_prints(sources: dict, regions: dict, programs: dict, metrics: dict,
     fields), for telling which records changed; with *only*, of just those fields of
     each kind of record.  Where a record stands in its file is left out: inserting a
     source above it changes nothing of what it shows."""
-    names, prints = only or _RECORD_FIELDS, {}
+    prints = {}
     for registry in (sources, regions, programs, metrics):
         for record in registry.values():
-            held = tuple(getattr(record, name) for name in names[type(record)])
+            held = (tuple(getattr(record, name) for name in only[type(record)]) if only
+                    else tuple(record_values(record).values()))
             prints[record_key(record)] = hashlib.blake2b(
                 repr(held).encode("utf-8"), digest_size=10).hexdigest()
     return prints
-
-
-_RECORD_FIELDS = {kind: tuple(f.name for f in fields(kind) if f.name != "loc")
-                  for kind in RECORD_KINDS}
 
 
 def dependency_digest(lookups: tuple[tuple[str, ...], bool], prints: dict[str, str],

@@ -13,7 +13,7 @@ number).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
@@ -246,6 +246,16 @@ RECORD_KINDS = {Source: "source", Region: "region", Program: "program", Metric: 
 def record_key(record: Source | Region | Program | Metric) -> str:
     """How a registry record is named among every registry's records: 'source:<id>'."""
     return f"{RECORD_KINDS[type(record)]}:{record.id}"
+
+
+def record_values(record: Source | Region | Program | Metric) -> dict[str, object]:
+    """A registry record's fields by name, all but where it stands in its file (``loc``):
+    what it is, for telling whether it changed."""
+    return {name: getattr(record, name) for name in _RECORD_FIELDS[type(record)]}
+
+
+_RECORD_FIELDS = {kind: tuple(f.name for f in fields(kind) if f.name != "loc")
+                  for kind in RECORD_KINDS}
 
 
 def refers_to(fact: Fact) -> set[str]:

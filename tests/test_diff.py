@@ -452,3 +452,33 @@ def test_pages_affected_by_registry_edits(tmp_path):
     assert "sources/warta-2024/index.html" in pages and "sources/index.html" in pages
     assert "regions/kota-contoh/index.html" in pages  # it shows a figure citing it
     assert "en/programs/iuran-apbd/index.html" in pages
+
+
+def test_registry_records_added_and_changed_are_reported(repo):
+    """A source's publisher changed and a source added (uncited: a warning, not a new
+    error): no fact changed, but the report lists the records, field by field, and the
+    pages they change, in Markdown and in JSON."""
+    edit(repo / "content" / "sources.yaml", "publisher: Warta Uji", "publisher: Warta Uji Baru")
+    edit(repo / "content" / "sources.yaml", "sources:\n", "sources:\n"
+         "  - id: koran-2024-05\n    publisher: Koran Baru\n    title: Berita baru\n"
+         '    date: "2024-05-02"\n    authors: []\n    url: null\n    archive: null\n')
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 removed, 0 changed; 2 registry record(s) added, removed or changed" \
+        in result.stdout
+    found = sections(result.stdout)
+    assert found["Registry records"] == (
+        "- source `koran-2024-05`: added\n"
+        "  - id: (none) → koran-2024-05\n"
+        "  - publisher: (none) → Koran Baru\n"
+        "  - title: (none) → Berita baru\n"
+        "  - date: (none) → 2024-05-02\n"
+        "- source `warta-2024`: changed\n"
+        "  - publisher: Warta Uji → Warta Uji Baru")
+    assert "`sources/koran-2024-05/index.html`" in found["Pages affected"]
+    assert "`regions/kota-contoh/index.html`" in found["Pages affected"]
+    report = json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)
+    assert report["records"][1] == {"record": "source:warta-2024", "change": "changed",
+                                    "fields": [{"field": "publisher", "old": "Warta Uji",
+                                                "new": "Warta Uji Baru"}]}
+    assert report["added"] == report["changed"] == []
