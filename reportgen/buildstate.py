@@ -82,15 +82,12 @@ def all_inputs_digest(inputs: str, content_dir: Path) -> str:
     """*inputs* plus the bytes of every registry, fact file and prose page: equal digests
     mean nothing to build."""
     digest = hashlib.sha256(inputs.encode())
-    for name in RECORD_FILES:
-        path = content_dir / f"{name}.yaml"
-        digest.update(path.name.encode() + b"\0")
+    for path in ([content_dir / f"{name}.yaml" for name in RECORD_FILES]
+                 + sorted((content_dir / "facts").glob("*.y*ml"))
+                 + sorted((content_dir / "pages").glob("*.md"))):
+        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file()
                       else b"missing")
-    for path in sorted((content_dir / "facts").glob("*.y*ml")) + sorted(
-            (content_dir / "pages").glob("*.md")):
-        digest.update(path.name.encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 

@@ -75,19 +75,19 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     unchecked: list[tuple[int, Path, str]] = []  # files the cache does not hold
     for path in files["facts"]:
         shown = display_path(path, base)
-        kept = cache.get(path, shown, context, checked_prints, broken_ids) if cache else None
-        checked.append(None if kept is None else (*kept, ((), False)))
-        if kept is None:
+        checked.append(cache.get(path, shown, context, checked_prints, broken_ids)
+                       if cache else None)
+        if checked[-1] is None:
             unchecked.append((len(checked) - 1, path, shown))
     for (index, path, shown), found in zip(unchecked,
                                            _check_fact_files(builder, unchecked, context,
                                                              workers or cores())):
-        checked[index] = found
+        checked[index] = found[:3]  # (the records it looked up are the cache's concern)
         if cache:
             cache.put(path, shown, *found, checked_prints, broken_ids)
     facts: list[Fact] = []
     ids: list[tuple[str, tuple]] = []
-    for found_facts, found_problems, found_ids, _lookups in checked:
+    for found_facts, found_problems, found_ids in checked:
         facts.extend(found_facts)
         problems.extend(found_problems)
         ids.extend(found_ids)

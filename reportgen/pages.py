@@ -184,31 +184,26 @@ def _metric_groups(content: Content, facts: list[Fact], order_key, lang: str) ->
 
 
 def plan_region(content: Content, region: Region, facts: list[Fact],
-                lang: str = PRIMARY, records: tuple | None = None) -> Page:
-    """A region's page: figures grouped by (first-named) program, then metric.  It
-    shows the region, its parents, its parts and the areas it is in: *records* (the
-    languages' pages share one tuple of them: see :meth:`_Grouped.region_records`)."""
-    related = _related(content, region)
+                lang: str = PRIMARY, grouped: "_Grouped | None" = None) -> Page:
+    """A region's page: figures grouped by (first-named) program, then metric.  It shows
+    the region itself, its parents, its parts and the areas it is in (its records)."""
+    related = {"region": region, "children": content.children(region),
+               "ancestors": content.ancestors(region),
+               "includes": [content.regions[r] for r in region.includes],
+               "included_in": content.included_in(region)}
+    records = (region, *related["ancestors"], *related["children"], *related["includes"],
+               *related["included_in"])
     return Page(prefix(lang) + region_path(region), "region.html",
                 localized(region, "name", lang), "region",
                 partial(_region_groups, content, facts, lang),
                 partial(_region_charts, region, facts, lang), related,
-                records=records if records is not None else _region_records(related),
-                lang=lang, members=facts)
+                records=_shared(grouped, records), lang=lang, members=facts)
 
 
-def _related(content: Content, region: Region) -> dict:
-    """The regions a region's page shows besides itself."""
-    return {"region": region, "children": content.children(region),
-            "ancestors": content.ancestors(region),
-            "includes": [content.regions[r] for r in region.includes],
-            "included_in": content.included_in(region)}
-
-
-def _region_records(related: dict) -> tuple:
-    """The records a region's page shows (:func:`_related`), in the order it shows them."""
-    return (related["region"], *related["ancestors"], *related["children"],
-            *related["includes"], *related["included_in"])
+def _shared(grouped: "_Grouped | None", records: tuple) -> tuple:
+    """A page's *records*, as a tuple the other languages' pages showing them share (when
+    planned together, with *grouped*), so that what they show is worked out once."""
+    return grouped.shared(records) if grouped else records
 
 
 def _region_groups(content: Content, facts: list[Fact], lang: str) -> list[Group]:
@@ -236,11 +231,10 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
     lists; its chart still compares the provinces."""
     chart = partial(_program_chart, program, facts, lang)
     name = localized(program, "name", lang)
-    shared = grouped.shared if grouped else lambda *records: records
     if len(facts) <= PROGRAM_PAGE_LIMIT:
         return [Page(prefix(lang) + program_path(program), "program.html", name, "program",
                      partial(_metric_groups, content, facts, region_order, lang), chart,
-                     {"program": program}, records=shared(program), lang=lang,
+                     {"program": program}, records=_shared(grouped, (program,)), lang=lang,
                      members=facts)]
     by_province = grouped.by_province(program) if grouped else _by_province(content, facts)
     parts, pages = [], []
@@ -252,12 +246,13 @@ def plan_program(content: Content, program: Program, facts: list[Fact],
                           f"{name}: {localized(province, 'name', lang)}", "program",
                           partial(_metric_groups, content, mine, region_order, lang), None,
                           {"program": program, "part_of": province},
-                          records=shared(program, province), lang=lang, members=mine))
+                          records=_shared(grouped, (program, province)), lang=lang,
+                          members=mine))
     index = Page(prefix(lang) + program_path(program), "program.html", name, "program", None,
                  chart, {"program": program, "parts": parts},
                  depends_on=(grouped.charted(program) if grouped
                              else [f.id for f in program_chart_facts(facts)]),
-                 records=shared(program, *(province for province, _, _ in parts)),
+                 records=_shared(grouped, (program, *(province for province, _, _ in parts))),
                  lang=lang)
     return [index, *pages]
 
@@ -277,12 +272,12 @@ def _program_chart(program: Program, facts: list[Fact], lang: str) -> list[Chart
 
 
 def plan_source(content: Content, source: Source, facts: list[Fact],
-                lang: str = PRIMARY, records: tuple | None = None) -> Page:
+                lang: str = PRIMARY, grouped: "_Grouped | None" = None) -> Page:
     """A source's page: the article's details and every figure cited from it."""
     return Page(prefix(lang) + source_path(source), "source.html", source.publisher, "source",
                 partial(_source_groups, source, facts), None,
-                {"source": source}, records=records if records is not None else (source,),
-                lang=lang, members=facts)
+                {"source": source}, records=_shared(grouped, (source,)), lang=lang,
+                members=facts)
 
 
 def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:
@@ -290,7 +285,7 @@ def _source_groups(source: Source, facts: list[Fact]) -> list[Group]:
 
 
 def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
-                  lang: str = PRIMARY, records: tuple | None = None) -> Page:
+                  lang: str = PRIMARY, grouped: "_Grouped | None" = None) -> Page:
     """The overview: headline figures, the regions by province, the programs, the sources.
     It shows every region, program and source (their tree, names and counts): its
     *records* are all of them, in registry order."""
@@ -300,12 +295,9 @@ def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
                 localized(content.site, "title", lang), "overview",
                 partial(_headline_groups, headline), None,
                 {"top_regions": top, "facts_by_region": facts_by_region},
-                records=records if records is not None else _all_records(content),
+                records=_shared(grouped, (*content.regions.values(), *content.programs.values(),
+                                          *content.sources.values())),
                 lang=lang, members=headline)
-
-
-def _all_records(content: Content) -> tuple:
-    return (*content.regions.values(), *content.programs.values(), *content.sources.values())
 
 
 def _headline_groups(headline: list[Fact]) -> list[Group]:
@@ -339,9 +331,7 @@ class _Grouped:
         self.counts = {s: len(f) for s, f in self.by_source.items()}
         self.sources = tuple(sorted(content.sources.values(), key=lambda s: (s.date, s.id)))
         self.shards = SearchShards(content).names
-        self.all_records = _all_records(content)
         self.content = content
-        self._region_records: dict[str, tuple] = {}
         self._tuples: dict[tuple[str, ...], tuple] = {}  # (see shared)
         self._charted: dict[str, list[str]] = {}
         self._by_province: dict[str, dict[str, list[Fact]]] = {}
@@ -353,17 +343,10 @@ class _Grouped:
                 f.id for f in program_chart_facts(self.by_program[program.id])]
         return self._charted[program.id]
 
-    def shared(self, *records) -> tuple:
-        """*records* as a tuple that every language's page showing them shares, so that
-        what a page shows is worked out once for them (:meth:`Page.shown_key`)."""
+    def shared(self, records: tuple) -> tuple:
+        """*records* as the tuple every language's page showing them shares, so that what
+        a page shows is worked out once for them (:meth:`Page.shown_key`)."""
         return self._tuples.setdefault(tuple(map(record_key, records)), records)
-
-    def region_records(self, region: Region) -> tuple:
-        """The records a region's page shows (:func:`plan_region`), one tuple for every
-        language's page."""
-        if region.id not in self._region_records:
-            self._region_records[region.id] = _region_records(_related(self.content, region))
-        return self._region_records[region.id]
 
     def by_province(self, program: Program) -> dict[str, list[Fact]]:
         """A program's facts by province (the provinces by name)."""
@@ -379,12 +362,12 @@ def plan_language(content: Content, lang: str, grouped: _Grouped | None = None) 
     at = prefix(lang)
     grouped = grouped or _Grouped(content)
     by_region, by_program, by_source = grouped.by_region, grouped.by_program, grouped.by_source
-    pages = [plan_overview(content, by_region, lang, grouped.all_records)]
-    pages += [plan_region(content, r, by_region[r.id], lang, grouped.region_records(r))
+    pages = [plan_overview(content, by_region, lang, grouped)]
+    pages += [plan_region(content, r, by_region[r.id], lang, grouped)
               for r in content.regions.values()]
     pages += [page for p in content.programs.values()
               for page in plan_program(content, p, by_program[p.id], lang, grouped)]
-    pages += [plan_source(content, s, by_source[s.id], lang, grouped.shared(s))
+    pages += [plan_source(content, s, by_source[s.id], lang, grouped)
               for s in content.sources.values()]
     pages.append(Page(at + "sources/index.html", "sources.html", _("Sumber"), "sources",
                       extra={"sources": grouped.sources, "counts": grouped.counts},

@@ -15,8 +15,8 @@ from reportgen.build import build_site
 from reportgen.content import load_content
 from reportgen.factcache import FactFileCache
 from tests.conftest import CONTENT, DATA, TEMPLATES
-from tests.test_incremental import (
-    FACTS, NEW_CITY, NEW_SOURCE, OTHER_PROVINCE, all_files, edit,
+from tests.test_incremental import (  # noqa: F401 (project: a fixture)
+    FACTS, NEW_CITY, NEW_SOURCE, OTHER_PROVINCE, all_files, edit, project,
 )
 
 AREA = """  - id: {id}
@@ -147,10 +147,8 @@ MINIMAL = {
 
 
 @pytest.mark.parametrize("case", sorted(MINIMAL))
-def test_a_registry_edit_rebuilds_as_a_clean_build_does(tmp_path, case):
-    content, templates = tmp_path / "content", tmp_path / "templates"
-    shutil.copytree(DATA / "minimal" / "content", content)
-    shutil.copytree(TEMPLATES, templates)
+def test_a_registry_edit_rebuilds_as_a_clean_build_does(project, case):
+    tmp_path, content, templates = project
     pre, edits = MINIMAL[case]
     again, diff, warnings, replayed, fresh = run(tmp_path, content, templates, pre, edits)
     assert diff == [], (again.mode, diff)
@@ -247,10 +245,8 @@ def test_a_check_through_the_cache_finds_what_one_without_it_finds(tmp_path, sha
     assert failures == []
 
 
-def test_same_named_cities_swapped_rebuild_the_printed_report_too(tmp_path):
-    content, templates = tmp_path / "content", tmp_path / "templates"
-    shutil.copytree(DATA / "minimal" / "content", content)
-    shutil.copytree(TEMPLATES, templates)
+def test_same_named_cities_swapped_rebuild_the_printed_report_too(project):
+    tmp_path, content, templates = project
     pre, edits = MINIMAL["two same-named cities swapped"]
     again, diff, *_ = run(tmp_path, content, templates, pre, edits, pdf=True)
     assert again.mode == "incremental" and diff == []
@@ -265,10 +261,8 @@ SECOND_COUNTRY = """  - id: timor-leste
 """
 
 
-def test_two_countries_swapped_reorder_the_overview(tmp_path):
-    content, templates = tmp_path / "content", tmp_path / "templates"
-    shutil.copytree(DATA / "minimal" / "content", content)
-    shutil.copytree(TEMPLATES, templates)
+def test_two_countries_swapped_reorder_the_overview(project):
+    tmp_path, content, templates = project
     first = """  - id: indonesia
     name: Indonesia
     name_en: Indonesia
@@ -285,13 +279,11 @@ def test_two_countries_swapped_reorder_the_overview(tmp_path):
 @pytest.mark.parametrize("case", ["a source's date reorders the list", "a city becomes a province",
                                   "a source becomes uncited", "an uncited source removed",
                                   "a regency moved to another province (grandchild)"])
-def test_show_first_then_finishing_after_a_registry_edit_gives_the_clean_build(tmp_path,
+def test_show_first_then_finishing_after_a_registry_edit_gives_the_clean_build(project,
                                                                                case):
     from reportgen.build import finish_build
 
-    content, templates = tmp_path / "content", tmp_path / "templates"
-    shutil.copytree(DATA / "minimal" / "content", content)
-    shutil.copytree(TEMPLATES, templates)
+    tmp_path, content, templates = project
     pre, edits = MINIMAL[case]
     cache, out, clean = tmp_path / "cache", tmp_path / "site", tmp_path / "clean"
     for rel, old, new in pre:
