@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import astuple, dataclass, field
 from functools import partial
 from itertools import repeat
@@ -310,77 +310,113 @@ class _Rendered(NamedTuple):
                              chart_entries=images.chart_entries)
 
 
-class _RenderedPages(NamedTuple):
-    chart_seconds: float
-    search_copies: dict[str, str]  # page path -> digest of its search copy
-    chart_entries: dict[str, list[str]]  # page path -> its charts' entries in the cache
+class _Rendering:
+    """Pages rendered into a build's files by :func:`render_pages`, their chart images
+    perhaps still being made (in a thread, by vl-convert) while the build goes on: the
+    search index and the data files do not need them.  :meth:`add_images` waits for them
+    and adds them to the files; :meth:`close` (or leaving the ``with`` block), however
+    the build ends, cancels the images not begun and waits for the one being made, so
+    that nothing of the build goes on after it."""
+
+    def __init__(self):
+        self.search_copies: dict[str, str] = {}  # page path -> digest of its search copy
+        self.chart_entries: dict[str, list[str]] = {}  # page path -> its charts' entries
+        self.chart_seconds = 0.0
+        self._images = None  # (future of {index: _Rendered}, pool, stop event, paths)
+        self._vega: VegaRenderer | None = None
+
+    def __enter__(self) -> "_Rendering":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def took(self, rendered: _Rendered, files: "SiteFiles", page_path: str) -> None:
+        """Add what rendering the page *page_path* gave (itself, its images, or both) to
+        the files."""
+        self.chart_seconds += rendered.chart_seconds
+        for path, data in rendered.outputs:
+            files.add(path, data)
+        if rendered.search_copy is not None:
+            self.search_copies[page_path] = rendered.search_copy
+        if rendered.chart_entries:
+            self.chart_entries[page_path] = rendered.chart_entries
+
+    def images_later(self, job: _RenderJob, indexes: list[int]) -> None:
+        """Have the chart images of these pages made in a thread (vl-convert lets go of
+        Python while it draws, here or in a chart worker)."""
+        stop = threading.Event()
+
+        def chart_images() -> dict[int, _Rendered]:  # (the first that fails ends it)
+            return {index: job.chart_images(index) for index in indexes
+                    if not stop.is_set()}
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="reportgen-charts")
+        self._images = (pool.submit(chart_images), pool, stop,
+                        {index: job.pages[index].out_path for index in indexes})
+
+    def add_images(self, files: "SiteFiles") -> None:
+        """Wait for the images made in a thread, if any, and add them to the files."""
+        if self._images is not None:
+            future, _pool, _stop, paths = self._images
+            made = future.result()
+            self.close()
+            for index, images in made.items():
+                self.took(images, files, paths[index])
+        if self._vega is not None:  # (when every chart was in the cache, it may be starting)
+            self._vega.runtime_ready()
+            self._vega = None
+
+    def close(self) -> None:
+        if self._images is not None:
+            _future, pool, stop, _paths = self._images
+            stop.set()
+            pool.shutdown(wait=True)
+            self._images = None
+        if self._vega is not None:
+            self._vega.runtime_ready()
+            self._vega = None
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
-                 progress: Progress | None, one_shot: bool = False) -> _RenderedPages:
-    """Render the chosen pages into *files*; returns the seconds spent on charts, the
-    digests of the pages' search copies and their charts' cache entries.  Many
-    pages are rendered in forked workers (:func:`reportgen.workers.forked_map`), which
-    inherit the loaded content; nothing in this process has started vl-convert yet, so
-    no runtime is forked.  A few are rendered here, their chart images made in a thread
-    meanwhile (:func:`_rendered_here`); in a *one_shot* process (one that ends after
-    this build, so that it may no longer fork does not matter), vl-convert's runtime
-    starts in a thread of its own first."""
-    if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
-        if any(job.pages[i].chart_maker for i in indexes):
-            job.setup()
-            if job.worker is not None:
-                job.vega.worker = job.worker  # vl-convert runs there (serve)
-            elif one_shot:
-                job.vega.start_runtime()  # meanwhile, the pages are rendered here
-        rendered = (_rendered_here(job, indexes) if len(indexes) < PARALLEL_FROM
-                    else map(job.render, indexes))  # (many: written as they come)
-    else:
-        rendered = forked_map(job.render, indexes, workers, chunk=16)
-    result = _RenderedPages(0.0, {}, {})
+                 progress: Progress | None, one_shot: bool = False) -> _Rendering:
+    """Render the chosen pages into *files*; returns a :class:`_Rendering`: the digests
+    of the pages' search copies, their charts' cache entries and the seconds spent on
+    charts, once its :meth:`~_Rendering.add_images` has run.  Many pages are rendered in
+    forked workers (:func:`reportgen.workers.forked_map`), which inherit the loaded
+    content, each with its images; nothing in this process has started vl-convert yet,
+    so no runtime is forked.  A few are rendered here, and their chart images made in a
+    thread meanwhile and after, while the build indexes the pages and writes the data
+    files (their HTML waits in memory meanwhile: many pages, with --jobs 1 or where this
+    process cannot fork, are rendered and written one by one instead); in a *one_shot*
+    process (one that ends after this build, so that it may no longer fork does not
+    matter), vl-convert's runtime starts in a thread of its own first."""
+    rendering = _Rendering()
     try:
+        if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
+            if any(job.pages[i].chart_maker for i in indexes):
+                job.setup()
+                rendering._vega = job.vega
+                if job.worker is not None:
+                    job.vega.worker = job.worker  # vl-convert runs there (serve)
+                elif one_shot:
+                    job.vega.start_runtime()  # meanwhile, the pages are rendered here
+            if len(indexes) < PARALLEL_FROM:
+                job.setup()
+                rendering.images_later(job, [i for i in indexes if job.pages[i].charts])
+                rendered = (job.render(index, images=False) for index in indexes)
+            else:
+                rendered = map(job.render, indexes)  # (many: written as they come)
+        else:
+            rendered = forked_map(job.render, indexes, workers, chunk=16)
         for done, page in enumerate(rendered, 1):
-            result = result._replace(chart_seconds=result.chart_seconds + page.chart_seconds)
-            for path, data in page.outputs:
-                files.add(path, data)
-            page_path = page.outputs[-1][0]
-            if page.search_copy is not None:
-                result.search_copies[page_path] = page.search_copy
-            if page.chart_entries:
-                result.chart_entries[page_path] = page.chart_entries
+            rendering.took(page, files, page.outputs[-1][0])  # (the page comes last)
             if progress:
                 progress("render", done, len(indexes))
-    finally:
-        if job.vega is not None:  # (when every chart was in the cache, it may be starting)
-            job.vega.runtime_ready()
-    return result
-
-
-def _rendered_here(job: _RenderJob, indexes: list[int]) -> list[_Rendered]:
-    """A few pages rendered in this process, their chart images made meanwhile in a
-    thread: vl-convert (here, its runtime perhaps still starting, or in a chart worker)
-    lets go of Python while it draws, so the pages render in the meantime.  If anything
-    fails (or Ctrl-C), the charts not begun are cancelled and the one being made is
-    waited for, so that nothing of this build goes on after it.  (Their HTML waits in
-    memory meanwhile: many pages, with --jobs 1 or where this process cannot fork, are
-    rendered and written one by one instead.)"""
-    job.setup()
-    charted = [index for index in indexes if job.pages[index].charts]  # (made once, here)
-    stop = threading.Event()
-
-    def chart_images() -> dict[int, _Rendered]:  # (the first that fails ends it)
-        return {index: job.chart_images(index) for index in charted if not stop.is_set()}
-
-    pool = ThreadPoolExecutor(1, thread_name_prefix="reportgen-charts")
-    try:
-        images = pool.submit(chart_images)
-        pages = [job.render(index, images=False) for index in indexes]
-        made = images.result()
-        return [page.with_images(made[index]) if index in made else page
-                for index, page in zip(indexes, pages)]
-    finally:
-        stop.set()
-        pool.shutdown(wait=True)
+    except BaseException:
+        rendering.close()
+        raise
+    return rendering
 
 
 # --- The printed report -------------------------------------------------------------------
@@ -671,18 +707,19 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
     with SiteFiles(out_dir) as files, _closing(report), \
             _search_copies(cache_dir, out_dir) as copies, \
             Indexing(files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
-                     _search_work(out_dir), trees, parallel=workers) as indexing:
+                     _search_work(out_dir), trees, parallel=workers) as indexing, \
+            ExitStack() as rendering_stops:
         if report:
             report.start()
         job = _RenderJob(content, pages, templates_dir, cache_dir, copies, charts)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
-            rendered = render_pages(job, indexes, files, workers, progress, one_shot)
-        timings["charts (within render)"] = rendered.chart_seconds
-        search_copies, chart_entries = rendered.search_copies, rendered.chart_entries
+            # (a few pages' chart images are still being made meanwhile: added below)
+            rendering = rendering_stops.enter_context(
+                render_pages(job, indexes, files, workers, progress, one_shot))
+        search_copies = rendering.search_copies
         rendered_now = set(search_copies)  # (pages with a copy, rendered in this build)
         result.rendered = len(indexes)
-        result.charts = sum(1 for path in files.sizes if path.endswith(".svg"))
 
         keep = set()
         if mode == "incremental":
@@ -692,8 +729,6 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             # The same templates, code and libraries as the last build: the same assets.
             keep.update(path for path in previous.files if _is_asset(path))
             search_copies.update(_kept_copies(previous, kept_pages))
-            chart_entries.update((path, entries) for path, entries in previous.charts.items()
-                                 if path in kept_pages)
         data_later = show_first and mode == "incremental"
         by_shard, bundles, stale = _shards_to_index(search_copies, page_shards,
                                                     _indexed_before(earlier))
@@ -735,6 +770,15 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             with timings.stage("look through the site"):  # (while Pagefind works: its
                 listing = site_listing(out_dir)  # files, links and folders go if unlisted)
 
+        with timings.stage("chart images: the rest"):
+            rendering.add_images(files)
+        timings["charts (within render)"] = rendering.chart_seconds
+        chart_entries = rendering.chart_entries  # (of the pages rendered: an image each)
+        result.charts = sum(map(len, chart_entries.values()))
+        if mode == "incremental":
+            chart_entries.update((path, entries) for path, entries in previous.charts.items()
+                                 if path in kept_pages)
+
         if stale:
             with timings.stage("search index"):
                 indexing.finish()
@@ -765,7 +809,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         state.counts = {"pages": len(pages), "facts": len(content.facts)}
         state.warnings = _kept_warnings(warnings)
         state.search_stale = result.search_pending
-        state.search_copies = search_copies  # (saved with their keys sorted)
+        state.search_copies = search_copies
         state.search_shards = {path: page_shards[path] for path in search_copies}
         state.search_bundles = bundles
         state.charts = chart_entries
@@ -802,13 +846,12 @@ class _DataFiles:
     to_render: set[str]
 
     def write(self, files: SiteFiles) -> None:
-        def last(path: str) -> str | None:
-            return _read_text(self.out_dir / path) if self.incremental else None
-
         for path, make in (("data/facts.json", facts_json), ("data/facts.csv", facts_csv)):
-            files.add(path, make(self.content, last(path), self.changed))
-        files.add("sitemap.xml", sitemap_xml(self.content, self.pages, last("sitemap.xml"),
-                                             self.to_render))
+            # (as bytes: only the changed facts' lines are encoded)
+            last = _read_bytes(self.out_dir / path) if self.incremental else None
+            files.add(path, make(self.content, last, self.changed))
+        last = _read_text(self.out_dir / "sitemap.xml") if self.incremental else None
+        files.add("sitemap.xml", sitemap_xml(self.content, self.pages, last, self.to_render))
 
 
 def _finish_data(data: _DataFiles, out_dir: Path, cache_dir: Path,
@@ -1050,11 +1093,18 @@ def _new_folder(parent: Path, prefix: str) -> Path:
 
 
 def _read_text(path: Path) -> str | None:
-    """A file the last build wrote, as it is: line ends untranslated (a quoted CSV cell
-    may hold a carriage return)."""
+    """A file the last build wrote, as it is: line ends untranslated."""
     try:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    """A file the last build wrote, or None (with nothing in it: made anew)."""
+    try:
+        return path.read_bytes() or None
+    except OSError:
         return None
 
 

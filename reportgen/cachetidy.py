@@ -152,7 +152,8 @@ def _alone(cache_dir: Path):
 
 
 def _tidy(cache_dir: Path, now: float, marker: Path) -> Tidied:
-    from .buildstate import referenced_entries  # (it imports what imports this module)
+    from .buildstate import STATE_SUFFIX, referenced_entries  # (it imports what imports
+    # this module)
 
     unused_since = now - UNUSED_DAYS * 86400
     tidied = Tidied()
@@ -166,7 +167,8 @@ def _tidy(cache_dir: Path, now: float, marker: Path) -> Tidied:
     for folder in _folders(cache_dir / "templates"):
         if _mtime(folder) < unused_since:
             _remove_tree(folder, tidied)
-    kept_states = {path.stem for path in builds.glob("*.json")} if builds.is_dir() else set()
+    kept_states = ({path.stem for path in builds.glob(f"*{STATE_SUFFIX}")} if builds.is_dir()
+                   else set())
     for tree in _folders(cache_dir / "search-trees"):
         if tree.name not in kept_states and _mtime(tree) < unused_since:
             _remove_tree(tree, tidied)

@@ -11,7 +11,9 @@ other facts' lines are taken from it as they are, instead of being made again (a
 national scale, most of the time these files take).  When the facts are the ones the
 file holds (none added or removed, so none moved), only the changed facts' lines are
 found in it and replaced (:func:`_spliced`); otherwise the file is read line by line.
-The result is what a clean build writes, byte for byte.
+The result is what a clean build writes, byte for byte.  The build passes the files as
+it reads them, bytes, and gets bytes back: at national scale they are tens of megabytes,
+and only the changed lines are encoded.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ def fact_record(fact: Fact) -> dict:
     }
 
 
-def facts_json(content: Content, previous: str | None = None,
-               changed: Collection[str] = ()) -> str:
+def facts_json(content: Content, previous: str | bytes | None = None,
+               changed: Collection[str] = ()) -> str | bytes:
     """``{"facts": [...]}`` with one fact per line: diffable, and quick to write at scale.
-    With *previous*, the lines of facts not in *changed* come from it (see above)."""
+    With *previous*, the lines of facts not in *changed* come from it (see above); bytes
+    when *previous* is bytes."""
+    if isinstance(previous, bytes):
+        return _as_bytes(facts_json, content, previous, changed, _json_line_in, _json_line)
     if previous:
         spliced = _spliced(previous, content.facts, changed, _json_line_in, _json_line)
         if spliced is not None:
@@ -73,13 +78,14 @@ def _json_line_in(text: str, fact_id: str, start: int) -> tuple[int, int] | None
     """Where the line of *fact_id* is in a facts.json, from *start* on: (start, end),
     without its comma.  A line break in the file always ends a line (JSON writes one
     inside a string as an escape), so the line is the one that starts with its id."""
-    at = text.find(f'\n{_JSON_LINE_START}{fact_id}"', start)
+    line_end, comma = _kind(text, "\n"), _kind(text, ",")
+    at = text.find(_kind(text, f'\n{_JSON_LINE_START}{fact_id}"'), start)
     if at < 0:
         return None
-    end = text.find("\n", at + 1)
+    end = text.find(line_end, at + 1)
     if end < 0:
         return None
-    return at + 1, end - 1 if text[end - 1] == "," else end
+    return at + 1, end - 1 if text[end - 1:end] == comma else end
 
 
 def _json_lines(text: str) -> dict[str, str]:
@@ -115,11 +121,14 @@ def _cell(value: object) -> object:
     return value
 
 
-def facts_csv(content: Content, previous: str | None = None,
-              changed: Collection[str] = ()) -> str:
+def facts_csv(content: Content, previous: str | bytes | None = None,
+              changed: Collection[str] = ()) -> str | bytes:
     """One row per fact; several citations are joined with ' | ' in their columns.  Text
     cells that start like a formula are prefixed with an apostrophe.  With *previous*,
-    the rows of facts not in *changed* come from it (see above)."""
+    the rows of facts not in *changed* come from it (see above); bytes when *previous* is
+    bytes."""
+    if isinstance(previous, bytes):
+        return _as_bytes(facts_csv, content, previous, changed, _csv_row_in, _csv_row)
     if previous:
         spliced = _spliced(previous, content.facts, changed, _csv_row_in, _csv_row)
         if spliced is not None:
@@ -160,28 +169,50 @@ def _csv_row_in(text: str, fact_id: str, start: int) -> tuple[int, int] | None:
     row starts: (start, end), its line break included.  A row starts where a line does
     outside a quoted cell, where an even number of quote marks precede it (a quote mark
     inside a cell is written twice)."""
-    needle = f"\n{fact_id},"
+    needle, line_end, quote = (_kind(text, f"\n{fact_id},"), _kind(text, "\n"),
+                               _kind(text, '"'))
     at, quotes = max(start - 1, 0), 0  # (from the line break that ends the row before)
     while True:
         found = text.find(needle, at)
         if found < 0:
             return None
-        quotes += text.count('"', at, found)
+        quotes += text.count(quote, at, found)
         at = found + 1
         if quotes % 2 == 0:
             break
-    end = text.find("\n", at)
-    while end >= 0 and text.count('"', at, end) % 2:  # a line break inside a quoted cell
-        end = text.find("\n", end + 1)
+    end = text.find(line_end, at)
+    while end >= 0 and text.count(quote, at, end) % 2:  # a line break inside a quoted cell
+        end = text.find(line_end, end + 1)
     return (at, end + 1) if end >= 0 else None
 
 
-def _spliced(previous: str, facts: list[Fact], changed: Collection[str], locate,
-             make) -> str | None:
-    """*previous* with the lines of the *changed* facts made again (``make(fact)``),
-    found in it in order (``locate(text, id, start)``); None unless every changed fact is
-    both in *facts* and in the file, that is, unless the file holds the same facts in
-    the same order, none added or removed."""
+def _as_bytes(make_file, content: Content, previous: bytes, changed: Collection[str],
+              locate, make_line) -> bytes:
+    """``make_file(content, previous, changed)`` (:func:`facts_json`, :func:`facts_csv`)
+    for a *previous* file given as bytes, and as bytes: spliced without decoding it when
+    it can be (only the changed lines are encoded), else made from it decoded."""
+    spliced = _spliced(previous, content.facts, changed, locate,
+                       lambda fact: make_line(fact).encode("utf-8"))
+    if spliced is not None:
+        return spliced
+    try:
+        text = previous.decode("utf-8")
+    except UnicodeDecodeError:  # (not as a build wrote it: made anew)
+        text = None
+    return make_file(content, text, changed).encode("utf-8")
+
+
+def _kind(text: str | bytes, piece: str) -> str | bytes:
+    """*piece* as the same kind of string as *text*, to look for it there."""
+    return piece if isinstance(text, str) else piece.encode("utf-8")
+
+
+def _spliced(previous: str | bytes, facts: list[Fact], changed: Collection[str], locate,
+             make) -> str | bytes | None:
+    """*previous* with the lines of the *changed* facts made again (``make(fact)``, of
+    the same kind of string), found in it in order (``locate(text, id, start)``); None
+    unless every changed fact is both in *facts* and in the file, that is, unless the
+    file holds the same facts in the same order, none added or removed."""
     if not changed:
         return previous
     again = [fact for fact in facts if fact.id in changed]  # (in the file's order)
@@ -196,7 +227,7 @@ def _spliced(previous: str, facts: list[Fact], changed: Collection[str], locate,
         pieces += [previous[at:start], make(fact)]
         at = end
     pieces.append(previous[at:])
-    return "".join(pieces)
+    return previous[:0].join(pieces)
 
 
 def _csv_rows(text: str) -> dict[str, str]:

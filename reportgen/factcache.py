@@ -34,9 +34,9 @@ from pathlib import Path
 
 from .cachetidy import mark_used, write_entry
 from .errors import Problem
-from .model import Citation, Fact, record_key, record_values
+from .model import Citation, Fact, Period, Value, record_key, record_values
 
-FORMAT = "reportgen-facts-4"
+FORMAT = "reportgen-facts-5"
 """Bump when the stored shape or the checks change, so old entries are not used."""
 
 
@@ -52,9 +52,13 @@ def code_version() -> str:
 
 
 def freeze(fact: Fact) -> tuple:
-    """A fact with its references replaced by ids: small, picklable, comparable."""
+    """A fact with its references replaced by ids, and its value and period by tuples:
+    small, picklable, comparable.  (Plain tuples all through: unpickling a national
+    site's facts takes a third of the time it takes with their value and period objects.)"""
+    value, period = fact.value, fact.period
     return (fact.id, fact.region.id, tuple(p.id for p in fact.programs), fact.metric.id,
-            fact.value, fact.unit, fact.period, fact.status,
+            (value.low, value.high), fact.unit,
+            (period.text, period.start_year, period.end_year), fact.status,
             tuple((c.source.id, c.quote, c.quote_en, c.loc) for c in fact.citations),
             fact.qualifier, fact.note, fact.derivation, fact.headline, fact.loc, fact.note_en)
 
@@ -64,7 +68,7 @@ def thaw(frozen: tuple, sources, regions, programs, metrics) -> Fact:
     (fid, region, program_ids, metric, value, unit, period, status, citations, qualifier,
      note, derivation, headline, loc, note_en) = frozen
     return Fact(fid, regions[region], [programs[p] for p in program_ids], metrics[metric],
-                value, unit, period, status,
+                Value(*value), unit, Period(*period), status,
                 [Citation(sources[s], quote, quote_en, cloc)
                  for s, quote, quote_en, cloc in citations],
                 qualifier, note, derivation, headline, loc, note_en)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -23,6 +24,14 @@ OLD = NOW - (UNUSED_DAYS + 10) * DAY
 def put(path: Path, mtime: float = NOW, text: str = "x") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def put_state(path: Path, mtime: float, fields: dict) -> Path:
+    """A site's saved state (see reportgen.buildstate.save_state), with just *fields*."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(("token", fields)))
     os.utime(path, (mtime, mtime))
     return path
 
@@ -50,9 +59,9 @@ def test_unused_entries_go_and_what_is_used_or_referred_to_stays(tmp_path):
     os.utime(new_templates.parent)  # the folder is what a build marks used
     state = {"search_copies": {"regions/a/index.html": "34-kept"},
              "charts": {"regions/a/index.html": ["cd-kept"]}}
-    live_state = put(cache / "builds/livesite.json", NOW, json.dumps(state))
-    gone_state = put(cache / "builds/gonesite.json", OLD,
-                     json.dumps({"search_copies": {"x": "12-old"}, "charts": {"x": ["ab-old"]}}))
+    live_state = put_state(cache / "builds/livesite.pickle", NOW, state)
+    gone_state = put_state(cache / "builds/gonesite.pickle", OLD,
+                           {"search_copies": {"x": "12-old"}, "charts": {"x": ["ab-old"]}})
     live_tree = put(cache / "search-trees/livesite/id/index.html", OLD)
     age(cache / "search-trees/livesite")
     gone_tree = put(cache / "search-trees/gonesite/id/index.html", OLD)
@@ -145,7 +154,7 @@ def test_a_tidied_cache_keeps_what_the_site_needs_and_builds_the_same_site(tmp_p
     assert again.mode == "incremental" and again.rendered < again.pages
     assert again.tidied is not None and again.tidied.files >= 1
     assert not junk.exists()
-    [state] = [json.loads(p.read_text()) for p in (cache / "builds").glob("*.json")]
+    [state] = [pickle.loads(p.read_bytes())[1] for p in (cache / "builds").glob("*.pickle")]
     charts = {name for names in state["charts"].values() for name in names}
     left = {p.name: p for p in (cache / "svg").rglob("*") if p.is_file()}
     assert charts == set(left)  # every chart the site shows, and nothing else

@@ -185,3 +185,26 @@ def test_a_changed_facts_row_is_found_where_rows_start_not_inside_a_quoted_cell(
     lines = facts_json(content).split("\n")
     at = len(lines[0]) + 1 + len(lines[1]) + 1
     assert _json_line_in("\n".join(lines), second.id, 0) == (at, at + len(lines[2]) - 1)
+
+
+def test_a_rebuild_passing_the_files_as_bytes_gets_the_same_bytes(content):
+    """The build passes the last files as it reads them, bytes: the changed lines are
+    spliced in without decoding the rest (a stale line with a non-ASCII character there
+    is kept as it is); a file whose facts were added or removed is read whole, and made
+    anew if it is not UTF-8; each time the result is the str result, encoded."""
+    first, second = content.facts[0], content.facts[1]
+    for make, start in ((facts_json, f'{{"id": "{first.id}", '), (facts_csv, f"{first.id},")):
+        clean = make(content)
+        assert start in clean
+        stale = clean.replace(start, start + "«lama» – ", 1)
+        assert make(content, stale.encode(), {second.id}) == stale.encode()
+        assert make(content, stale.encode(), {first.id}) == clean.encode()
+        assert make(content, stale.encode(), set()) == stale.encode()
+        # the second fact gone from the file: read whole, the stale line kept
+        shorter = "".join(line + "\n" for line in stale.split("\n")[:-1]
+                          if not line.startswith((f"{second.id},", f'{{"id": "{second.id}"')))
+        assert shorter != stale
+        assert make(content, shorter.encode(), {second.id}) == stale.encode()
+        # read whole but not UTF-8 (not as a build wrote it): made anew
+        assert make(content, b"\xff" + shorter.encode(), {second.id}) == clean.encode()
+        assert make(content, b"", {second.id}) == clean.encode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -963,15 +964,16 @@ def test_a_saved_state_is_read_back_whole_and_another_process_s_from_its_file(tm
     read.files["b.html"] = 2
     assert load_state(cache, out).files == {"a.html": 1}
 
-    theirs = json.loads(_state_path(cache, out).read_text(encoding="utf-8"))
+    token, theirs = pickle.loads(_state_path(cache, out).read_bytes())
     theirs.update(_token="0123456789abcdef", inputs="other inputs")
-    write_entry(_state_path(cache, out), json.dumps(theirs, sort_keys=True).encode())
+    write_entry(_state_path(cache, out), pickle.dumps(("0123456789abcdef", theirs)))
     assert load_state(cache, out).inputs == "other inputs"
-    save_state(cache, out, mine)  # and one edited by hand, its token left as it was
-    edited = _state_path(cache, out).read_text(encoding="utf-8").replace('"inputs"',
-                                                                         '"inputs": "x", "_"')
-    write_entry(_state_path(cache, out), edited.encode())
+    save_state(cache, out, mine)  # and one changed by another hand, its token kept
+    token, edited = pickle.loads(_state_path(cache, out).read_bytes())
+    write_entry(_state_path(cache, out), pickle.dumps((token, {**edited, "_": "x"}), 5))
     assert load_state(cache, out) is None  # (not a state any more: "_" is no field)
+    write_entry(_state_path(cache, out), b"not a pickle")
+    assert load_state(cache, out) is None
 
 
 def test_a_fact_file_is_checked_again_only_when_what_its_check_reads_changed(seed_project,
