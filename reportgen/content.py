@@ -16,7 +16,7 @@ from typing import Iterator
 
 from . import schema
 from .crosscheck import disagreement_map, disagreement_problems, find_disagreements
-from .errors import Problem, current_file, display_path
+from .errors import Problem, current_file, display_path, display_paths
 from .factcache import FactFileCache, freeze, record_prints, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
 from .model import (
@@ -73,8 +73,7 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
     context = (sources, regions, programs, metrics)
     checked: list[FileChecked | None] = []
     unchecked: list[tuple[int, Path, str]] = []  # files the cache does not hold
-    for path in files["facts"]:
-        shown = display_path(path, base)
+    for path, shown in zip(files["facts"], display_paths(files["facts"], base)):
         checked.append(cache.get(path, shown, context, checked_prints, broken_ids)
                        if cache else None)
         if checked[-1] is None:

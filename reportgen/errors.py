@@ -113,8 +113,25 @@ class BuildError(ReportgenError):
 
 def display_path(path: Path, base: Path | None = None) -> str:
     """Path as shown in messages: relative to *base* (default: working dir) when possible."""
-    base = base or Path.cwd()
-    try:
-        return str(path.resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(path)
+    return display_paths([path], base)[0]
+
+
+def display_paths(paths: list[Path], base: Path | None = None) -> list[str]:
+    """:func:`display_path` of each of *paths*, for many files: the base, and each
+    folder of files that are not links, resolved once."""
+    root = (base or Path.cwd()).resolve()
+    folders: dict[Path, Path] = {}
+    shown = []
+    for path in paths:
+        if path.is_symlink() or path.name in ("", ".", ".."):
+            resolved = path.resolve()
+        else:
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            resolved = folder / path.name
+        try:
+            shown.append(str(resolved.relative_to(root)))
+        except ValueError:
+            shown.append(str(path))
+    return shown

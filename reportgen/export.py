@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from bisect import bisect_left
 from typing import Collection
 
 from .model import Content, Fact
@@ -210,14 +211,18 @@ def _kind(text: str | bytes, piece: str) -> str | bytes:
 def _spliced(previous: str | bytes, facts: list[Fact], changed: Collection[str], locate,
              make) -> str | bytes | None:
     """*previous* with the lines of the *changed* facts made again (``make(fact)``, of
-    the same kind of string), found in it in order (``locate(text, id, start)``); None
+    the same kind of string), found in it in order (``locate(text, id, start)``; *facts*
+    sorted by id, as a file lists them); None
     unless every changed fact is both in *facts* and in the file, that is, unless the
     file holds the same facts in the same order, none added or removed."""
     if not changed:
         return previous
-    again = [fact for fact in facts if fact.id in changed]  # (in the file's order)
-    if len(again) != len(set(changed)):
-        return None  # a fact removed
+    again = []  # (in the file's order: by id, as the content's facts are)
+    for changed_id in sorted(set(changed)):
+        at = bisect_left(facts, changed_id, key=lambda fact: fact.id)
+        if at == len(facts) or facts[at].id != changed_id:
+            return None  # a fact removed
+        again.append(facts[at])
     pieces, at = [], 0
     for fact in again:
         found = locate(previous, fact.id, at)
