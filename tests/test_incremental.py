@@ -420,6 +420,31 @@ def test_remove_files_leaves_a_linked_folder_alone(tmp_path):
     assert (elsewhere / "index.html").is_file()
 
 
+def test_remove_unlisted_removes_only_what_it_listed_and_no_build_keeps(tmp_path):
+    """From a listing made earlier: files not kept go, and the folders nothing kept is in
+    (empty ones too); a folder that holds a kept file stays, and so does one a file was
+    put in after the listing; a link to a folder goes, never what it leads to."""
+    from reportgen.buildstate import remove_unlisted, site_listing
+
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    for path in ("a/kept.html", "a/b/gone.html", "c/gone.html", "d/later/x.html"):
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text("x")
+    (site / "empty/deeper").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "theirs.html").write_text("not the site's")
+    (site / "a/link").symlink_to(elsewhere)
+    listing = site_listing(site)
+    assert listing[0] == {"a/kept.html", "a/b/gone.html", "c/gone.html", "d/later/x.html",
+                          "a/link"}
+    assert sorted(listing[1]) == ["a", "a/b", "c", "d", "d/later", "empty", "empty/deeper"]
+    (site / "d/later/new.html").write_text("put there since")  # (and kept by nobody)
+    remove_unlisted(site, {"a/kept.html"}, listing)
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == [
+        "a", "a/kept.html", "d", "d/later", "d/later/new.html"]
+    assert (elsewhere / "theirs.html").is_file()
+
+
 def test_show_first_makes_the_index_when_there_is_none_to_keep(project):
     root, content, templates = project
     cache, out = root / "cache", root / "site"
