@@ -345,6 +345,8 @@ class _Rendering:
     def images_later(self, job: _RenderJob, indexes: list[int]) -> None:
         """Have the chart images of these pages made in a thread (vl-convert lets go of
         Python while it draws, here or in a chart worker)."""
+        if not indexes:
+            return
         stop = threading.Event()
 
         def chart_images() -> dict[int, _Rendered]:  # (the first that fails ends it)
