@@ -291,7 +291,8 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"counts": counts, "pages": pages, "cores": os.cpu_count(),
                                      "results": results,
-                                     "one_fact_rebuilds": [s for s, _ in edits], "cold_build_stages": stages,
+                                     "one_fact_rebuilds": [s for s, _ in edits],
+                                     "cold_build_stages": stages,
                                      "one_fact_rebuild_stages": edit_stages,
                                      "one_fact_search_shards": edit_shards},
                                     indent=2) + "\n", encoding="utf-8")

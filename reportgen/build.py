@@ -298,7 +298,8 @@ def _chart_file(chart) -> str:
 class _Rendered(NamedTuple):
     """What rendering a page gave."""
 
-    outputs: list[tuple[str, bytes]]  # (path in the site, bytes): its charts, then itself
+    outputs: list[tuple[str, bytes]]  # (path in the site, bytes): its charts (unless
+    # they are made apart: _RenderJob.chart_images), then itself
     chart_seconds: float
     search_copy: str | None  # the digest of its search copy; None: nothing to index
     chart_entries: list[str]  # its charts' entries in the cache (svg/)
@@ -323,7 +324,9 @@ class _Rendering:
         self.chart_entries: dict[str, list[str]] = {}  # page path -> its charts' entries
         self.chart_seconds = 0.0
         self._images = None  # (future of {index: _Rendered}, pool, stop event, paths)
-        self._vega: VegaRenderer | None = None
+        # where the pages rendered here have their images made (its runtime perhaps
+        # still starting: waited for at the end)
+        self.vega: VegaRenderer | None = None
 
     def __enter__(self) -> "_Rendering":
         return self
@@ -331,7 +334,7 @@ class _Rendering:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def took(self, rendered: _Rendered, files: "SiteFiles", page_path: str) -> None:
+    def add(self, rendered: _Rendered, files: "SiteFiles", page_path: str) -> None:
         """Add what rendering the page *page_path* gave (itself, its images, or both) to
         the files."""
         self.chart_seconds += rendered.chart_seconds
@@ -364,10 +367,10 @@ class _Rendering:
             made = future.result()
             self.close()
             for index, images in made.items():
-                self.took(images, files, paths[index])
-        if self._vega is not None:  # (when every chart was in the cache, it may be starting)
-            self._vega.runtime_ready()
-            self._vega = None
+                self.add(images, files, paths[index])
+        if self.vega is not None:  # (when every chart was in the cache, it may be starting)
+            self.vega.runtime_ready()
+            self.vega = None
 
     def close(self) -> None:
         if self._images is not None:
@@ -375,9 +378,9 @@ class _Rendering:
             stop.set()
             pool.shutdown(wait=True)
             self._images = None
-        if self._vega is not None:
-            self._vega.runtime_ready()
-            self._vega = None
+        if self.vega is not None:
+            self.vega.runtime_ready()
+            self.vega = None
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
@@ -387,10 +390,10 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     charts, once its :meth:`~_Rendering.add_images` has run.  Many pages are rendered in
     forked workers (:func:`reportgen.workers.forked_map`), which inherit the loaded
     content, each with its images; nothing in this process has started vl-convert yet,
-    so no runtime is forked.  A few are rendered here, and their chart images made in a
-    thread meanwhile and after, while the build indexes the pages and writes the data
-    files (their HTML waits in memory meanwhile: many pages, with --jobs 1 or where this
-    process cannot fork, are rendered and written one by one instead); in a *one_shot*
+    so no runtime is forked.  A few are rendered here and written as they come, their
+    chart images made in a thread meanwhile and after, while the build indexes the pages
+    and writes the data files (many pages, with --jobs 1 or where this process cannot
+    fork, are rendered and written one by one, each with its images); in a *one_shot*
     process (one that ends after this build, so that it may no longer fork does not
     matter), vl-convert's runtime starts in a thread of its own first."""
     rendering = _Rendering()
@@ -398,7 +401,7 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
         if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
             if any(job.pages[i].chart_maker for i in indexes):
                 job.setup()
-                rendering._vega = job.vega
+                rendering.vega = job.vega
                 if job.worker is not None:
                     job.vega.worker = job.worker  # vl-convert runs there (serve)
                 elif one_shot:
@@ -412,7 +415,7 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
         else:
             rendered = forked_map(job.render, indexes, workers, chunk=16)
         for done, page in enumerate(rendered, 1):
-            rendering.took(page, files, page.outputs[-1][0])  # (the page comes last)
+            rendering.add(page, files, page.outputs[-1][0])  # (the page comes last)
             if progress:
                 progress("render", done, len(indexes))
     except BaseException:

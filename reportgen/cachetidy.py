@@ -152,8 +152,8 @@ def _alone(cache_dir: Path):
 
 
 def _tidy(cache_dir: Path, now: float, marker: Path) -> Tidied:
-    from .buildstate import STATE_SUFFIX, referenced_entries  # (it imports what imports
-    # this module)
+    # (imported here: buildstate imports what imports this module)
+    from .buildstate import STATE_SUFFIX, referenced_entries
 
     unused_since = now - UNUSED_DAYS * 86400
     tidied = Tidied()

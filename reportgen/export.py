@@ -58,12 +58,12 @@ def facts_json(content: Content, previous: str | bytes | None = None,
     """``{"facts": [...]}`` with one fact per line: diffable, and quick to write at scale.
     With *previous*, the lines of facts not in *changed* come from it (see above); bytes
     when *previous* is bytes."""
-    if isinstance(previous, bytes):
-        return _as_bytes(facts_json, content, previous, changed, _json_line_in, _json_line)
-    if previous:
-        spliced = _spliced(previous, content.facts, changed, _json_line_in, _json_line)
-        if spliced is not None:
-            return spliced
+    return _made_again(content, previous, changed, _json_line_in, _json_line, _json_file)
+
+
+def _json_file(content: Content, previous: str | None, changed: Collection[str]) -> str:
+    """facts.json made line by line, the lines of unchanged facts taken from *previous*
+    by their ids."""
     kept = _json_lines(previous) if previous else {}
     lines = ",\n".join(
         kept[f.id] if f.id in kept and f.id not in changed
@@ -128,12 +128,12 @@ def facts_csv(content: Content, previous: str | bytes | None = None,
     cells that start like a formula are prefixed with an apostrophe.  With *previous*,
     the rows of facts not in *changed* come from it (see above); bytes when *previous* is
     bytes."""
-    if isinstance(previous, bytes):
-        return _as_bytes(facts_csv, content, previous, changed, _csv_row_in, _csv_row)
-    if previous:
-        spliced = _spliced(previous, content.facts, changed, _csv_row_in, _csv_row)
-        if spliced is not None:
-            return spliced
+    return _made_again(content, previous, changed, _csv_row_in, _csv_row, _csv_file)
+
+
+def _csv_file(content: Content, previous: str | None, changed: Collection[str]) -> str:
+    """facts.csv made row by row, the rows of unchanged facts taken from *previous* by
+    their ids."""
     kept = _csv_rows(previous) if previous else {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -187,20 +187,27 @@ def _csv_row_in(text: str, fact_id: str, start: int) -> tuple[int, int] | None:
     return (at, end + 1) if end >= 0 else None
 
 
-def _as_bytes(make_file, content: Content, previous: bytes, changed: Collection[str],
-              locate, make_line) -> bytes:
-    """``make_file(content, previous, changed)`` (:func:`facts_json`, :func:`facts_csv`)
-    for a *previous* file given as bytes, and as bytes: spliced without decoding it when
-    it can be (only the changed lines are encoded), else made from it decoded."""
-    spliced = _spliced(previous, content.facts, changed, locate,
-                       lambda fact: make_line(fact).encode("utf-8"))
-    if spliced is not None:
-        return spliced
-    try:
-        text = previous.decode("utf-8")
-    except UnicodeDecodeError:  # (not as a build wrote it: made anew)
-        text = None
-    return make_file(content, text, changed).encode("utf-8")
+def _made_again(content: Content, previous: str | bytes | None, changed: Collection[str],
+                locate, make_line, whole) -> str | bytes:
+    """A data file made from the last build's (*previous*: None, str, or bytes as the
+    build reads it, and then the result is bytes): the *changed* facts' lines spliced
+    into it (found by ``locate``, made by ``make_line``) when it holds the same facts,
+    else the file made line by line by ``whole`` (from it decoded, or anew if it is not
+    UTF-8).  Spliced as bytes, only the changed lines are encoded; the rest of the file
+    is the one the last build wrote (its size checked: see BuildState.intact)."""
+    as_bytes = isinstance(previous, bytes)
+    if previous:
+        make = (lambda fact: make_line(fact).encode("utf-8")) if as_bytes else make_line
+        spliced = _spliced(previous, content.facts, changed, locate, make)
+        if spliced is not None:
+            return spliced
+    if as_bytes:
+        try:
+            previous = previous.decode("utf-8")
+        except UnicodeDecodeError:  # (not as a build wrote it: made anew)
+            previous = None
+    made = whole(content, previous or None, changed)
+    return made.encode("utf-8") if as_bytes else made
 
 
 def _kind(text: str | bytes, piece: str) -> str | bytes:

@@ -419,15 +419,26 @@ def _link_or_copy(source, target) -> None:
         shutil.copy2(source, target)
 
 
-def _start_pagefind(site: Path, output: Path) -> subprocess.Popen:
-    # No configuration but ours: Pagefind reads PAGEFIND_* variables and a pagefind.yml
-    # (or .toml, .json) in its working folder, so it runs in the site with a clean env.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+def pagefind_environment() -> dict[str, str]:
+    """The environment Pagefind runs with: this process's, as it is outside the calls
+    into vl-convert (a thread may be drawing charts meanwhile, which sets fontconfig's
+    configuration for their length: see :func:`reportgen.vega.chart_fonts`), without
+    PAGEFIND_* variables: no configuration but ours (Pagefind also reads a pagefind.yml,
+    .toml or .json in its working folder, so it runs in the site)."""
+    from .vega import environment_outside_charts
+
+    env = {k: v for k, v in environment_outside_charts().items()
+           if not k.startswith("PAGEFIND_")}
     # One thread each: runs go side by side, one per core, and the build goes on beside
     # them.  Left alone, each run starts a thread per core, and their contention costs
     # system time (a national shard alone: 1.9 s of CPU instead of 3.1 s); the output is
     # the same.
     env["RAYON_NUM_THREADS"] = "1"
+    return env
+
+
+def _start_pagefind(site: Path, output: Path) -> subprocess.Popen:
+    env = pagefind_environment()
     command = [str(pagefind_executable()), "--site", ".", "--output-path", str(output),
                "--keep-index-url", "--silent"]
     # Its messages go to a file, not a pipe: nothing reads a pipe while it runs, and a

@@ -105,7 +105,8 @@ class VegaRenderer:
     def runtime_ready(self) -> None:
         """Wait until the runtime started by :meth:`start_runtime` is up.  Called before
         anything that reads the environment (which the warm-up changes meanwhile: see
-        :func:`chart_fonts`) or starts a process."""
+        :func:`chart_fonts`) other than through :func:`environment_outside_charts`, or
+        forks this process."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
@@ -256,6 +257,18 @@ first real chart then takes a third less time)."""
 _FONTS_LOCK = threading.Lock()
 _fonts_users = 0  # threads within chart_fonts()
 _fonts_before: str | None = None  # FONTCONFIG_FILE before the first of them
+
+
+def environment_outside_charts() -> dict[str, str]:
+    """A copy of this process's environment as it is outside :func:`chart_fonts`, taken
+    while no thread changes it: for a process started while a thread draws charts."""
+    with _FONTS_LOCK:
+        environment = dict(os.environ)
+        if _fonts_users:
+            environment.pop("FONTCONFIG_FILE", None)
+            if _fonts_before is not None:
+                environment["FONTCONFIG_FILE"] = _fonts_before
+    return environment
 
 
 @contextmanager

@@ -207,4 +207,4 @@ def test_a_rebuild_passing_the_files_as_bytes_gets_the_same_bytes(content):
         assert make(content, shorter.encode(), {second.id}) == stale.encode()
         # read whole but not UTF-8 (not as a build wrote it): made anew
         assert make(content, b"\xff" + shorter.encode(), {second.id}) == clean.encode()
-        assert make(content, b"", {second.id}) == clean.encode()
+        assert make(content, b"", {second.id}) == make(content, b"", ()) == clean.encode()

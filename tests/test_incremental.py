@@ -999,6 +999,13 @@ def test_a_saved_state_is_read_back_whole_and_another_process_s_from_its_file(tm
     assert load_state(cache, out) is None  # (not a state any more: "_" is no field)
     write_entry(_state_path(cache, out), b"not a pickle")
     assert load_state(cache, out) is None
+    # A state holds built-in types only: a file that names a class is refused, unrun.
+    save_state(cache, out, mine)
+    token, fields = pickle.loads(_state_path(cache, out).read_bytes())
+    write_entry(_state_path(cache, out), pickle.dumps((token, {**fields, "inputs": Path("x")})))
+    assert load_state(cache, out) is None
+    write_entry(_state_path(cache, out), pickle.dumps(("another token", fields)))
+    assert load_state(cache, out) == mine
 
 
 def test_a_fact_file_is_checked_again_only_when_what_its_check_reads_changed(seed_project,

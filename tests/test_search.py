@@ -3,6 +3,7 @@ they give is compared with a run over the whole pages in tests/test_readers.py).
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 from reportgen import search
@@ -110,6 +111,39 @@ def test_pagefind_runs_with_one_thread_and_none_of_our_pagefind_settings(tmp_pat
     search._start_pagefind(tmp_path, tmp_path / "out").messages.close()
     assert seen["RAYON_NUM_THREADS"] == "1"
     assert not any(name.startswith("PAGEFIND_") for name in seen)
+
+
+def test_pagefind_started_while_charts_are_drawn_gets_the_callers_environment(
+        monkeypatch):
+    """A build starts Pagefind while a thread may be drawing charts, each call into
+    vl-convert setting fontconfig's configuration for its length: Pagefind gets the
+    environment as it is outside those calls, every time, and copying it never fails
+    while another thread changes it."""
+    import threading
+
+    from reportgen.vega import CHART_FONTS, chart_fonts
+
+    monkeypatch.setenv("FONTCONFIG_FILE", "/the/callers/fonts.conf")
+    stop = threading.Event()
+
+    def drawing() -> None:
+        while not stop.is_set():
+            with chart_fonts():
+                pass
+
+    thread = threading.Thread(target=drawing)
+    thread.start()
+    try:
+        seen = {search.pagefind_environment().get("FONTCONFIG_FILE") for _ in range(5000)}
+    finally:
+        stop.set()
+        thread.join()
+    assert seen == {"/the/callers/fonts.conf"}
+    assert os.environ["FONTCONFIG_FILE"] == "/the/callers/fonts.conf"
+    monkeypatch.delenv("FONTCONFIG_FILE")
+    with chart_fonts():
+        assert os.environ["FONTCONFIG_FILE"] == str(CHART_FONTS)
+        assert "FONTCONFIG_FILE" not in search.pagefind_environment()
 
 
 # --- shards of the index ---------------------------------------------------------------------
