@@ -38,13 +38,16 @@ Temporary files of a write that was interrupted (``*.tmp<pid>``) go after a day.
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import re
 import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection
 
 UNUSED_DAYS = 30
 """An entry no build has used for this many days is removed."""
@@ -92,6 +95,23 @@ def write_entry(path: Path, data: bytes) -> None:
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def unpickle_entry(data: bytes, classes: Collection[type] = ()) -> object:
+    """A pickled cache entry, read back with no class but *classes* (reportgen's own
+    records): one that names any other class, or a function, is refused
+    (``pickle.UnpicklingError``) instead of running what it names.  The cache may lie in
+    the working folder (``.cache/reportgen``), where a repository cloned from elsewhere
+    could have put files."""
+    allowed = {(kind.__module__, kind.__qualname__): kind for kind in classes}
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str):
+            if (module, name) in allowed:
+                return allowed[module, name]
+            raise pickle.UnpicklingError(f"not a cache entry: it names {module}.{name}")
+
+    return Unpickler(io.BytesIO(data)).load()
 
 
 def mark_used(path: Path | str) -> None:

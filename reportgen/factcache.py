@@ -32,7 +32,7 @@ import pickle
 from functools import lru_cache
 from pathlib import Path
 
-from .cachetidy import mark_used, write_entry
+from .cachetidy import mark_used, unpickle_entry, write_entry
 from .errors import Problem
 from .model import Citation, Fact, Period, Value, record_key, record_values
 
@@ -113,6 +113,23 @@ def dependency_digest(lookups: tuple[tuple[str, ...], bool], prints: dict[str, s
     return digest.hexdigest()
 
 
+def _unpickled(data: bytes) -> object:
+    """An entry of this cache, read back with reportgen's records and problems as its
+    only classes (see :func:`reportgen.cachetidy.unpickle_entry`)."""
+    return unpickle_entry(data, _entry_classes())
+
+
+@lru_cache(maxsize=None)
+def _entry_classes() -> tuple[type, ...]:
+    """The classes this cache's entries hold: those of reportgen's records
+    (:mod:`reportgen.model`), problems (:mod:`reportgen.errors`) and parsed YAML
+    (:mod:`reportgen.loader`)."""
+    from . import errors, loader, model
+
+    return tuple(kind for module in (model, errors, loader) for kind in vars(module).values()
+                 if isinstance(kind, type) and kind.__module__ == module.__name__)
+
+
 class FactFileCache:
     """Checked fact files by content hash, in ``cache_dir/facts/``."""
 
@@ -146,7 +163,7 @@ class FactFileCache:
         self._held = {}  # linked to other registries' objects
         entry = self.folder / f"registries-{digest}.pickle"
         try:
-            loaded = pickle.loads(entry.read_bytes())
+            loaded = _unpickled(entry.read_bytes())
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
                 AttributeError):
             return None
@@ -187,7 +204,7 @@ class FactFileCache:
         digest.update(shown.encode("utf-8") + b"\0" + data)
         entry = self.folder / f"yaml-{digest.hexdigest()}.pickle"
         try:
-            value, problems = pickle.loads(entry.read_bytes())
+            value, problems = _unpickled(entry.read_bytes())
             mark_used(entry)
             return (SourceFile(path, shown, value) if value is not None else None), problems
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
@@ -212,7 +229,7 @@ class FactFileCache:
         else:
             try:
                 (frozen, fprints, problems, ids, lookups, checked_with,
-                 depended) = pickle.loads((self.folder / name).read_bytes())
+                 depended) = _unpickled((self.folder / name).read_bytes())
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
                 return None
             if checked_with != self.registries_digest and depended != dependency_digest(

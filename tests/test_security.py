@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import re
 import shutil
 import subprocess
@@ -550,3 +551,35 @@ def test_limits_are_documented_in_the_contributor_guide():
     assert f"{MAX_FILE_BYTES // (1024 * 1024)} MB" in section
     assert f"{MAX_NODES:,}" in section
     assert f"{MAX_DEPTH}" in section
+
+
+class _Planted:
+    """A pickle that, read by plain ``pickle.loads``, would write *marker*."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_file_planted_in_the_cache_is_never_run(tmp_path):
+    """The cache may lie in the working folder, where a repository cloned from elsewhere
+    could have put files: a cache entry or a saved build state that names anything but
+    reportgen's own records is refused (the fact file checked again, the site built in
+    full), never run."""
+    from reportgen.build import build_site
+    from tests.conftest import TEMPLATES
+
+    content, cache, out = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(MINIMAL, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    marker = tmp_path / "ran"
+    planted = list((cache / "facts").glob("*.pickle")) + list((cache / "builds").glob("*"))
+    assert len(planted) >= 3
+    for path in planted:
+        path.write_bytes(pickle.dumps(_Planted(marker)))
+    (content / "site.yaml").write_text((content / "site.yaml").read_text() + "\n")
+    again = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert not marker.exists()
+    assert again.mode == "full" and again.facts == 3
