@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
 
 
@@ -46,7 +48,10 @@ def test_serve_builds_serves_and_rebuilds_on_change(tmp_path):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and fetch(address + "__reportgen__/version") == version:
             time.sleep(0.3)
-        assert fetch(address + "__reportgen__/version") != version
+        if fetch(address + "__reportgen__/version") == version:  # (what serve said, then)
+            process.terminate()
+            pytest.fail("no rebuild within 120 s of the edit; serve said:\n"
+                        + process.communicate(timeout=10)[0][-4000:])
         assert "1.234" in fetch(address + "regions/kota-contoh/index.html")
         assert "__reportgen__" not in (out / "regions" / "kota-contoh" / "index.html").read_text()
 
