@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass, field
 from functools import partial
 from itertools import repeat
@@ -362,15 +362,13 @@ class _Rendering:
 
     def add_images(self, files: "SiteFiles") -> None:
         """Wait for the images made in a thread, if any, and add them to the files."""
+        made, paths = {}, {}
         if self._images is not None:
             future, _pool, _stop, paths = self._images
             made = future.result()
-            self.close()
-            for index, images in made.items():
-                self.add(images, files, paths[index])
-        if self.vega is not None:  # (when every chart was in the cache, it may be starting)
-            self.vega.runtime_ready()
-            self.vega = None
+        self.close()  # (and vl-convert's runtime is up: nothing of it goes on after)
+        for index, images in made.items():
+            self.add(images, files, paths[index])
 
     def close(self) -> None:
         if self._images is not None:
@@ -378,50 +376,44 @@ class _Rendering:
             stop.set()
             pool.shutdown(wait=True)
             self._images = None
-        if self.vega is not None:
+        if self.vega is not None:  # (when every chart was in the cache, it may be starting)
             self.vega.runtime_ready()
             self.vega = None
 
 
 def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers: int,
-                 progress: Progress | None, one_shot: bool = False) -> _Rendering:
-    """Render the chosen pages into *files*; returns a :class:`_Rendering`: the digests
-    of the pages' search copies, their charts' cache entries and the seconds spent on
-    charts, once its :meth:`~_Rendering.add_images` has run.  Many pages are rendered in
-    forked workers (:func:`reportgen.workers.forked_map`), which inherit the loaded
-    content, each with its images; nothing in this process has started vl-convert yet,
+                 progress: Progress | None, one_shot: bool, rendering: _Rendering) -> None:
+    """Render the chosen pages into *files*, and what they gave into *rendering*: the
+    digests of the pages' search copies, their charts' cache entries and the seconds
+    spent on charts, once its :meth:`~_Rendering.add_images` has run (the caller holds
+    it in a ``with`` block, which stops the images still being made if the build fails).
+    Many pages are rendered in forked workers (:func:`reportgen.workers.forked_map`),
+    which inherit the loaded content, each with its images; nothing in this process has started vl-convert yet,
     so no runtime is forked.  A few are rendered here and written as they come, their
     chart images made in a thread meanwhile and after, while the build indexes the pages
     and writes the data files (many pages, with --jobs 1 or where this process cannot
     fork, are rendered and written one by one, each with its images); in a *one_shot*
     process (one that ends after this build, so that it may no longer fork does not
     matter), vl-convert's runtime starts in a thread of its own first."""
-    rendering = _Rendering()
-    try:
-        if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
-            if any(job.pages[i].chart_maker for i in indexes):
-                job.setup()
-                rendering.vega = job.vega
-                if job.worker is not None:
-                    job.vega.worker = job.worker  # vl-convert runs there (serve)
-                elif one_shot:
-                    job.vega.start_runtime()  # meanwhile, the pages are rendered here
-            if len(indexes) < PARALLEL_FROM:
-                job.setup()
-                rendering.images_later(job, [i for i in indexes if job.pages[i].charts])
-                rendered = (job.render(index, images=False) for index in indexes)
-            else:
-                rendered = map(job.render, indexes)  # (many: written as they come)
+    if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
+        job.setup()
+        if any(job.pages[i].chart_maker for i in indexes):
+            rendering.vega = job.vega
+            if job.worker is not None:
+                job.vega.worker = job.worker  # vl-convert runs there (serve)
+            elif one_shot:
+                job.vega.start_runtime()  # meanwhile, the pages are rendered here
+        if len(indexes) < PARALLEL_FROM:
+            rendering.images_later(job, [i for i in indexes if job.pages[i].charts])
+            rendered = (job.render(index, images=False) for index in indexes)
         else:
-            rendered = forked_map(job.render, indexes, workers, chunk=16)
-        for done, page in enumerate(rendered, 1):
-            rendering.add(page, files, page.outputs[-1][0])  # (the page comes last)
-            if progress:
-                progress("render", done, len(indexes))
-    except BaseException:
-        rendering.close()
-        raise
-    return rendering
+            rendered = map(job.render, indexes)  # (many: written as they come)
+    else:
+        rendered = forked_map(job.render, indexes, workers, chunk=16)
+    for done, page in enumerate(rendered, 1):
+        rendering.add(page, files, page.outputs[-1][0])  # (the page comes last)
+        if progress:
+            progress("render", done, len(indexes))
 
 
 # --- The printed report -------------------------------------------------------------------
@@ -713,15 +705,14 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
             _search_copies(cache_dir, out_dir) as copies, \
             Indexing(files.staging / SEARCH_BUNDLE, out_dir.resolve().parent,
                      _search_work(out_dir), trees, parallel=workers) as indexing, \
-            ExitStack() as rendering_stops:
+            _Rendering() as rendering:
         if report:
             report.start()
         job = _RenderJob(content, pages, templates_dir, cache_dir, copies, charts)
         indexes = [i for i, page in enumerate(pages) if page.out_path in to_render]
         with timings.stage("render and write pages and charts"):
             # (a few pages' chart images are still being made meanwhile: added below)
-            rendering = rendering_stops.enter_context(
-                render_pages(job, indexes, files, workers, progress, one_shot))
+            render_pages(job, indexes, files, workers, progress, one_shot, rendering)
         search_copies = rendering.search_copies
         rendered_now = set(search_copies)  # (pages with a copy, rendered in this build)
         result.rendered = len(indexes)
@@ -1098,10 +1089,10 @@ def _new_folder(parent: Path, prefix: str) -> Path:
 
 
 def _read_text(path: Path) -> str | None:
-    """A file the last build wrote, as it is: line ends untranslated."""
+    """A file the last build wrote, as it is (line ends untranslated), or None."""
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        return (_read_bytes(path) or b"").decode("utf-8") or None
+    except UnicodeDecodeError:
         return None
 
 

@@ -46,8 +46,8 @@ import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Collection
 
 UNUSED_DAYS = 30
 """An entry no build has used for this many days is removed."""
@@ -97,21 +97,29 @@ def write_entry(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def unpickle_entry(data: bytes, classes: Collection[type] = ()) -> object:
+def unpickle_entry(data: bytes, classes: tuple[type, ...] = ()) -> object:
     """A pickled cache entry, read back with no class but *classes* (reportgen's own
     records): one that names any other class, or a function, is refused
     (``pickle.UnpicklingError``) instead of running what it names.  The cache may lie in
     the working folder (``.cache/reportgen``), where a repository cloned from elsewhere
     could have put files."""
-    allowed = {(kind.__module__, kind.__qualname__): kind for kind in classes}
+    return _EntryUnpickler(io.BytesIO(data), _by_name(classes)).load()
 
-    class Unpickler(pickle.Unpickler):
-        def find_class(self, module: str, name: str):
-            if (module, name) in allowed:
-                return allowed[module, name]
-            raise pickle.UnpicklingError(f"not a cache entry: it names {module}.{name}")
 
-    return Unpickler(io.BytesIO(data)).load()
+class _EntryUnpickler(pickle.Unpickler):
+    def __init__(self, file, allowed: dict[tuple[str, str], type]):
+        super().__init__(file)
+        self.allowed = allowed
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.allowed:
+            return self.allowed[module, name]
+        raise pickle.UnpicklingError(f"not a cache entry: it names {module}.{name}")
+
+
+@lru_cache(maxsize=None)
+def _by_name(classes: tuple[type, ...]) -> dict[tuple[str, str], type]:
+    return {(kind.__module__, kind.__qualname__): kind for kind in classes}
 
 
 def mark_used(path: Path | str) -> None:
