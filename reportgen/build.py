@@ -556,9 +556,7 @@ def _affected_pages(pages: list[Page], previous: BuildState, shows: dict[str, st
     for fid in list(touched):  # a disagreement marker names the other facts too
         touched.update(f.id for f in disagreeing.get(fid, []))
         touched.update(previous.disagree.get(fid, []))
-    paths = {prefix(lang) + "index.html" for lang in LANGUAGES}
-    paths |= pages_showing(pages, touched, shows, previous.pages)
-    return changed | removed, paths
+    return changed | removed, pages_showing(pages, touched, shows, previous.pages)
 
 
 def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,

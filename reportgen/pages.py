@@ -74,9 +74,10 @@ _SHOWN_EXTRAS: dict[str, Callable[[object], list[str]]] = {
     "parts": lambda parts: [f"{province.id} {count}" for province, count, _ in parts],
     # the list of sources: the count of figures per source
     "counts": lambda counts: [f"{source} {count}" for source, count in counts.items()],
-    # the overview: the count of figures per region
+    # the overview: the count of figures per region, and its date (the newest source cited)
     "facts_by_region": lambda by_region: [f"{region} {len(facts)}"
                                           for region, facts in by_region.items() if facts],
+    "newest_cited": lambda date: [f"newest cited {date}"],
     # the search page: the shards of the index it searches
     "shards": lambda shards: list(shards),
     # a prose page: its text (its title is in every page's menu: a change renders all)
@@ -288,13 +289,15 @@ def plan_overview(content: Content, facts_by_region: dict[str, list[Fact]],
                   lang: str = PRIMARY, grouped: "_Grouped | None" = None) -> Page:
     """The overview: headline figures, the regions by province, the programs, the sources.
     It shows every region, program and source (their tree, names and counts): its
-    *records* are all of them, in registry order."""
+    *records* are all of them, in registry order; and it is dated by the newest source
+    any figure cites."""
     headline = [f for f in content.facts if f.headline]
     top = [r for r in content.regions.values() if r.parent is None]
     return Page(prefix(lang) + "index.html", "overview.html",
                 localized(content.site, "title", lang), "overview",
                 partial(_headline_groups, headline), None,
-                {"top_regions": top, "facts_by_region": facts_by_region},
+                {"top_regions": top, "facts_by_region": facts_by_region,
+                 "newest_cited": content.newest_cited},
                 records=_shared(grouped, (*content.regions.values(), *content.programs.values(),
                                           *content.sources.values())),
                 lang=lang, members=headline)

@@ -327,6 +327,35 @@ def test_bars_are_labelled_with_their_figures_and_carry_no_value_axis(charts, tm
                for t in re.findall(r"<text[^>]*>([^<]*)</text>", trend_svg))
 
 
+def test_static_images_leave_out_tooltips_and_aria_and_look_the_same(charts):
+    """The image (an ``<img>``, and in print) is drawn without the live chart's tooltips
+    and ARIA attributes, which nothing reads there: the same pixels in a smaller file.
+    The live chart's spec keeps them, and the data's rows are not touched."""
+    import vl_convert
+
+    from reportgen.vega import VegaRenderer, chart_fonts, image_spec
+
+    renderer = VegaRenderer(None)
+    for chart in charts.values():
+        spec = copy.deepcopy(chart.spec)
+        image = image_spec(spec)
+        assert spec == chart.spec  # (not changed in place)
+        assert [key for key, _ in walk(image) if key == "tooltip"] == []
+        assert image["config"]["aria"] is False
+        assert image["data"] == spec["data"]
+        svg = renderer.svg(spec, "id")
+        labelled = re.findall(r'class="([^"]*)"[^>]*aria-label=', svg)
+        assert all("role-title" in kind for kind in labelled)  # (Vega keeps the titles')
+        with chart_fonts():
+            full = vl_convert.vegalite_to_svg(spec, format_locale=d3_format_locale("id"))
+            same = vl_convert.svg_to_png(svg) == vl_convert.svg_to_png(full)
+        assert len(re.findall("aria-label=", full)) > len(labelled) + 5
+        assert len(svg) < 0.9 * len(full)
+        assert same, chart.name
+    rows = {"data": {"values": [{"tooltip": "a row's own field"}]}, "mark": "point"}
+    assert image_spec(rows)["data"] == rows["data"]
+
+
 def test_bar_labels_are_never_cut_short(content, tmp_path):
     """A program's chart names each bar's region and period; Vega's default limit cut
     "Papua Barat dan Papua Barat Daya (2024)" to "Papua Barat dan Papua Barat Da…", on

@@ -947,6 +947,39 @@ def test_the_list_of_sources_is_rendered_again_only_when_its_counts_change(proje
     assert "2 angka" in (out / "sources/index.html").read_text()
 
 
+def test_the_overview_is_rendered_again_only_when_what_it_shows_changes(project, monkeypatch):
+    """The overview shows the headline figures, the counts, the registries and, as its
+    date, the newest source any figure cites: another figure's value leaves it as it
+    was; a figure that comes to cite a newer source, without a figure more or a source
+    more, dates it anew."""
+    import reportgen.build
+
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    edit(content / "sources.yaml", "sources:\n", "sources:\n" + NEW_SOURCE)
+    build_site(content, templates, out, cache_dir=cache)
+    rendered = []
+    real = reportgen.build.render_page
+
+    def recording(env, content, page, names):
+        rendered.append(page.out_path)
+        return real(env, content, page, names)
+
+    monkeypatch.setattr(reportgen.build, "render_page", recording)
+    edit(content / FACTS, "value: 2200000000\n", "value: 2300000000\n")
+    assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
+    assert "regions/kota-contoh/index.html" in rendered
+    assert "index.html" not in rendered and "en/index.html" not in rendered
+    rendered.clear()
+    edit(content / FACTS, "source: warta-2024\n        quote: Anggaran tahun ini",
+         "source: koran-2024-05\n        quote: Anggaran tahun ini")
+    assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
+    assert "index.html" in rendered and "en/index.html" in rendered
+    assert "2 Mei 2024" in (out / "index.html").read_text()
+    build_site(content, templates, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
 def test_a_new_process_finds_the_registries_checked_in_the_cache(seed_project, monkeypatch):
     """The registries' objects are kept in the cache, checked: a new process (a new cache
     object) does not read and check them again while their files are unchanged, and gets
