@@ -3,8 +3,8 @@
 :func:`content_at` reads the content folder as it was at a git revision (or as it is in
 the working tree); :func:`diff_contents` compares two loaded contents by fact id; and
 :func:`markdown_report` / :func:`json_report` print the result in a stable order: facts
-added, removed, changed (old -> new value, the change in percent, changed sources and
-quotes) and broken (still in the head's files, but with problems there that keep them
+added, removed, renamed (only the id differs), changed (old -> new value, the change in
+percent, changed sources and quotes) and broken (still in the head's files, but with problems there that keep them
 off the site), the registry records (sources, regions, programs, metrics) added,
 removed or changed (:func:`record_changes`), the pages affected (:func:`affected_pages`,
 from the site as planned at each revision), and the problems the change introduces.
@@ -131,6 +131,7 @@ class RecordChange:
 class ContentDiff:
     added: list[Fact] = field(default_factory=list)
     removed: list[Fact] = field(default_factory=list)
+    renamed: list[tuple[Fact, Fact]] = field(default_factory=list)  # (old, new): see _renamed
     changed: list[FactChange] = field(default_factory=list)
     broken: list[BrokenFact] = field(default_factory=list)
     records: list[RecordChange] = field(default_factory=list)
@@ -139,8 +140,8 @@ class ContentDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.broken
-                    or self.records or self.new_problems)
+        return not (self.added or self.removed or self.renamed or self.changed
+                    or self.broken or self.records or self.new_problems)
 
     @property
     def new_errors(self) -> list[Problem]:
@@ -153,17 +154,37 @@ def _figure(fact: Fact) -> str:
 
 
 def _describe_fields(fact: Fact) -> dict[str, str]:
-    """The comparable parts of a fact, as text."""
+    """The comparable parts of a fact, as text: all it holds but its id and where it
+    stands in its file."""
     parts = {
         "region": fact.region.id, "programs": ", ".join(p.id for p in fact.programs),
         "metric": fact.metric.id, "value": _figure(fact), "period": fact.period.text,
-        "status": fact.status, "note": fact.note or "", "derivation": fact.derivation or "",
+        "status": fact.status, "headline": "yes" if fact.headline else "",
+        "note": fact.note or "", "note_en": fact.note_en or "",
+        "derivation": fact.derivation or "",
     }
-    old_sources = {c.source.id: c.quote for c in fact.citations}
-    parts["sources"] = ", ".join(sorted(old_sources))
-    for source, quote in sorted(old_sources.items()):
-        parts[f"quote ({source})"] = quote
+    citations = {c.source.id: c for c in fact.citations}
+    parts["sources"] = ", ".join(sorted(citations))
+    for source, citation in sorted(citations.items()):
+        parts[f"quote ({source})"] = citation.quote
+        parts[f"quote_en ({source})"] = citation.quote_en or ""
     return parts
+
+
+def _renamed(removed: list[Fact], added: list[Fact]) -> list[tuple[Fact, Fact]]:
+    """The (old, new) pairs of a fact removed and a fact added that differ in their id
+    only (a mistyped id corrected, say): everything :func:`_describe_fields` compares is
+    the same.  Paired only where that is unambiguous: one such fact on each side."""
+    def by_fields(facts: list[Fact]) -> dict[tuple, list[Fact]]:
+        found: dict[tuple, list[Fact]] = {}
+        for fact in facts:
+            found.setdefault(tuple(_describe_fields(fact).items()), []).append(fact)
+        return found
+
+    olds, news = by_fields(removed), by_fields(added)
+    pairs = [(olds[key][0], news[key][0]) for key in olds.keys() & news.keys()
+             if len(olds[key]) == len(news[key]) == 1]
+    return sorted(pairs, key=lambda pair: pair[0].id)
 
 
 def _percent(old: Fact, new: Fact) -> float | None:
@@ -274,16 +295,22 @@ def _problem_key(problem: Problem) -> tuple:
 def diff_contents(base: Content, head: Content, base_problems: list[Problem],
                   head_problems: list[Problem],
                   unloaded: dict[str, list[Problem]] | None = None) -> ContentDiff:
-    """Facts added, removed, changed and broken from *base* to *head*, by id.  *unloaded*:
-    the base's facts that the head's files hold but that did not load there, with their
-    problems (:func:`unloaded_facts`); they are broken, not removed."""
+    """Facts added, removed, renamed, changed and broken from *base* to *head*, by id.
+    *unloaded*: the base's facts that the head's files hold but that did not load there,
+    with their problems (:func:`unloaded_facts`); they are broken, not removed.  A fact
+    removed and one added that differ in their id only are renamed (:func:`_renamed`),
+    neither removed nor added."""
     old = {f.id: f for f in base.facts}
     new = {f.id: f for f in head.facts}
     unloaded = unloaded or {}
     result = ContentDiff()
-    result.added = [new[i] for i in sorted(new.keys() - old.keys())]
+    added = [new[i] for i in sorted(new.keys() - old.keys())]
     missing = sorted(old.keys() - new.keys())
-    result.removed = [old[i] for i in missing if i not in unloaded]
+    removed = [old[i] for i in missing if i not in unloaded]
+    result.renamed = _renamed(removed, added)
+    paired = {fact.id for pair in result.renamed for fact in pair}
+    result.added = [f for f in added if f.id not in paired]
+    result.removed = [f for f in removed if f.id not in paired]
     result.broken = [BrokenFact(old[i], unloaded[i]) for i in missing if i in unloaded]
     for shared_id in sorted(old.keys() & new.keys()):
         before, after = _describe_fields(old[shared_id]), _describe_fields(new[shared_id])
@@ -337,10 +364,12 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
     if diff.empty:
         return "\n".join(lines + ["No fact changes and no new problems.", ""])
     broken = f", {len(diff.broken)} broken" if diff.broken else ""
+    renamed = f", {len(diff.renamed)} renamed" if diff.renamed else ""
     records = (f"; {len(diff.records)} registry record(s) added, removed or changed"
                if diff.records else "")
     lines += [f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} "
-              f"changed{broken}{records}; {len(diff.new_problems)} new problem(s).", ""]
+              f"changed{renamed}{broken}{records}; {len(diff.new_problems)} new "
+              "problem(s).", ""]
     for title, facts in (("Added", diff.added), ("Removed", diff.removed)):
         if not facts:
             continue
@@ -351,6 +380,13 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
             lines.append("| " + " | ".join(_cell(x) for x in (
                 f"`{f.id}`", f.region.name, f.metric.label, f.period.text, f.status, _figure(f),
                 ", ".join(c.source.id for c in f.citations))) + " |")
+        lines.append("")
+    if diff.renamed:
+        lines += [f"### Renamed ({len(diff.renamed)})", "",
+                  "Only the id differs. A link to the figure's old anchor on the site "
+                  "(`#<old id>`) no longer leads to it.", ""]
+        lines += [f"- `{old.id}` → `{new.id}` ({new.region.name}, {new.metric.label}, "
+                  f"{new.period.text}: {_figure(new)})" for old, new in diff.renamed]
         lines.append("")
     if diff.changed:
         lines += [f"### Changed ({len(diff.changed)})", ""]
@@ -431,6 +467,7 @@ def json_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> str:
         "base": base_rev, "head": head_rev,
         "added": [fact(f) for f in diff.added],
         "removed": [fact(f) for f in diff.removed],
+        "renamed": [{"old": old.id, "new": new.id} for old, new in diff.renamed],
         "changed": [{"id": c.new.id, "percent": c.percent,
                      "fields": [{"field": n, "old": o, "new": w} for n, o, w in c.fields]}
                     for c in diff.changed],

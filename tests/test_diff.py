@@ -482,3 +482,53 @@ def test_registry_records_added_and_changed_are_reported(repo):
                                     "fields": [{"field": "publisher", "old": "Warta Uji",
                                                 "new": "Warta Uji Baru"}]}
     assert report["added"] == report["changed"] == []
+
+
+def test_a_fact_whose_id_alone_changed_is_renamed_not_removed_and_added(repo):
+    """Correcting a mistyped id is a rename: the review names both ids once, and says
+    that the figure's old anchor on the site is gone."""
+    base = git(repo, "rev-parse", "HEAD")
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "id: kota-contoh-target-2024\n", "id: kota-contoh-target-2024-harian\n")
+    head = commit(repo, "rename a fact")
+    result = run_cli("diff", base, head)
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 removed, 0 changed, 1 renamed; 0 new problem(s)." in result.stdout
+    parts = sections(result.stdout)
+    assert "Added" not in parts and "Removed" not in parts
+    assert parts["Renamed"].endswith(
+        "- `kota-contoh-target-2024` → `kota-contoh-target-2024-harian` (Kota Contoh, "
+        "Peserta terlindungi, 2024: sekitar 1.500–2.000 orang)")
+    assert "`#<old id>`" in parts["Renamed"]
+    assert "regions/kota-contoh/index.html" in parts["Pages affected"]
+    report = json.loads(run_cli("diff", base, head, "--format", "json").stdout)
+    assert report["renamed"] == [{"old": "kota-contoh-target-2024",
+                                  "new": "kota-contoh-target-2024-harian"}]
+    assert report["added"] == report["removed"] == report["changed"] == []
+    # An id changed together with anything else is a fact removed and another added.
+    edit(facts, "id: kota-contoh-target-2024-harian\n", "id: kota-contoh-target-2024-b\n")
+    edit(facts, "value: {low: 1500, high: 2000}", "value: {low: 1600, high: 2000}")
+    commit(repo, "rename and change")
+    report = json.loads(run_cli("diff", head, "HEAD", "--format", "json").stdout)
+    assert report["renamed"] == []
+    assert [f["id"] for f in report["removed"]] == ["kota-contoh-target-2024-harian"]
+    assert [f["id"] for f in report["added"]] == ["kota-contoh-target-2024-b"]
+
+
+def test_every_field_a_fact_holds_is_compared(repo):
+    """A change to the English note or quote, or to whether a figure is a headline, is a
+    change the review shows (both languages' pages show them)."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "    headline: true\n", "")
+    edit(facts, "note: Dilaporkan oleh dua sumber.\n",
+         "note: Dilaporkan oleh dua sumber.\n    note_en: Reported by two sources.\n")
+    edit(facts, "quote: Anggaran tahun ini 2,2 miliar rupiah.\n",
+         "quote: Anggaran tahun ini 2,2 miliar rupiah.\n"
+         "        quote_en: This year's budget is 2.2 billion rupiah.\n")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    changed = sections(result.stdout)["Changed"]
+    assert "  - headline: yes → (none)" in changed
+    assert "  - note_en: (none) → Reported by two sources." in changed
+    assert ("  - quote_en (warta-2024): (none) → This year's budget is 2.2 billion rupiah."
+            in changed)
