@@ -93,7 +93,7 @@ PROGRAM_KINDS = _vocabulary(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     """A year, month, day, or span of years ("2025/2026"), as written in the content."""
 
@@ -106,7 +106,7 @@ class Period:
         return (self.start_year, self.end_year, self.text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """A figure: one number (low == high) or a range low..high."""
 
@@ -204,7 +204,7 @@ class Metric:
         return [self.unit, *self.other_units]
 
 
-@dataclass
+@dataclass(slots=True)
 class Citation:
     """One source a fact is quoted from, with the sentence that states the figure."""
 
@@ -214,7 +214,7 @@ class Citation:
     loc: tuple[str, int, int] = ("", 0, 0)  # where the quote stands in its fact file
 
 
-@dataclass
+@dataclass(slots=True)
 class Fact:
     """One figure, about one region and period, cited to one or more sources."""
 
