@@ -153,21 +153,34 @@ def _figure(fact: Fact) -> str:
     return describe_value(fact.value, fact.unit, fact.qualifier)
 
 
+EXACT = "value (exact)"
+"""The field of a fact's value as a plain number: listed only when the figure as shown
+("value") reads the same."""
+
+
 def _describe_fields(fact: Fact) -> dict[str, str]:
     """The comparable parts of a fact, as text: all it holds but its id and where it
     stands in its file."""
+    low, high = fact.value.low, fact.value.high
     parts = {
         "region": fact.region.id, "programs": ", ".join(p.id for p in fact.programs),
-        "metric": fact.metric.id, "value": _figure(fact), "period": fact.period.text,
-        "status": fact.status, "headline": "yes" if fact.headline else "",
+        "metric": fact.metric.id, "value": _figure(fact),
+        # (the figure as shown rounds: Rp2,2 miliar is 2,200,000,000 and 2,204,000,000)
+        EXACT: "–".join(format_number(n, "en") for n in ((low,) if low == high else (low, high))),
+        "period": fact.period.text, "status": fact.status,
+        "headline": "yes" if fact.headline else "",
         "note": fact.note or "", "note_en": fact.note_en or "",
         "derivation": fact.derivation or "",
+        # in their order, which numbers the citation markers
+        "sources": ", ".join(c.source.id for c in fact.citations),
     }
-    citations = {c.source.id: c for c in fact.citations}
-    parts["sources"] = ", ".join(sorted(citations))
-    for source, citation in sorted(citations.items()):
-        parts[f"quote ({source})"] = citation.quote
-        parts[f"quote_en ({source})"] = citation.quote_en or ""
+    seen: Counter = Counter()
+    for citation in fact.citations:  # (a source may be quoted twice)
+        seen[citation.source.id] += 1
+        name = citation.source.id + (f", {seen[citation.source.id]}"
+                                     if seen[citation.source.id] > 1 else "")
+        parts[f"quote ({name})"] = citation.quote
+        parts[f"quote_en ({name})"] = citation.quote_en or ""
     return parts
 
 
@@ -317,6 +330,8 @@ def diff_contents(base: Content, head: Content, base_problems: list[Problem],
         names = list(after) + [n for n in before if n not in after]
         fields = [(n, before.get(n, ""), after.get(n, "")) for n in names
                   if before.get(n, "") != after.get(n, "")]
+        if any(name == "value" for name, _, _ in fields):
+            fields = [item for item in fields if item[0] != EXACT]
         if fields:
             result.changed.append(FactChange(old[shared_id], new[shared_id], fields,
                                              _percent(old[shared_id], new[shared_id])))
@@ -395,7 +410,7 @@ def markdown_report(diff: ContentDiff, base_rev: str, head_rev: str | None) -> s
             lines.append(f"- `{f.id}` ({f.region.name}, {f.metric.label}, {f.period.text})")
             for name, old, new in change.fields:
                 extra = ""
-                if name == "value" and change.percent is not None:
+                if name in ("value", EXACT) and change.percent is not None:
                     sign = "+" if change.percent > 0 else ""
                     extra = f" ({sign}{format_number(round(change.percent, 1), 'en')}%)"
                 lines.append(f"  - {name}: {old or '(none)'} → {new or '(none)'}{extra}")

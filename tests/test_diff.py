@@ -532,3 +532,46 @@ def test_every_field_a_fact_holds_is_compared(repo):
     assert "  - note_en: (none) → Reported by two sources." in changed
     assert ("  - quote_en (warta-2024): (none) → This year's budget is 2.2 billion rupiah."
             in changed)
+
+
+def test_a_value_change_the_shown_figure_rounds_away_is_still_a_change(repo):
+    """Rp2,2 miliar is 2,200,000,000 and 2,204,000,000 alike: the exact value tells them
+    apart, so such an edit is a change, and with a new id it is no rename."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    edit(facts, "value: 2200000000\n", "value: 2204000000\n")
+    changed = sections(run_cli("diff", "HEAD").stdout)["Changed"]
+    assert changed.endswith("  - value (exact): 2,200,000,000 → 2,204,000,000 (+0.2%)")
+    assert "  - value:" not in changed
+    edit(facts, "id: kota-contoh-anggaran-2024\n", "id: kota-contoh-anggaran-2024-apbd\n")
+    report = json.loads(run_cli("diff", "HEAD", "--format", "json").stdout)
+    assert report["renamed"] == []
+    assert [f["id"] for f in report["added"]] == ["kota-contoh-anggaran-2024-apbd"]
+    # A visible change lists the figure as shown, not the exact value again.
+    edit(facts, "id: kota-contoh-anggaran-2024-apbd\n", "id: kota-contoh-anggaran-2024\n")
+    edit(facts, "value: 2204000000\n", "value: 2500000000\n")
+    changed = sections(run_cli("diff", "HEAD").stdout)["Changed"]
+    assert "  - value: Rp2,2 miliar → Rp2,5 miliar (+13.6%)" in changed
+    assert "exact" not in changed
+
+
+def test_citations_are_compared_in_their_order_and_each_quote_of_a_source(repo):
+    """The order of a fact's citations numbers its markers; a source quoted twice has
+    each of its quotes compared."""
+    facts = repo / "content" / "facts" / "kota-contoh.yaml"
+    harian = ("      - source: harian-2024-03-01\n"
+              "        quote: Pemerintah kota menganggarkan Rp2,2 miliar.\n")
+    warta = ("      - source: warta-2024\n"
+             "        quote: Anggaran tahun ini 2,2 miliar rupiah.\n")
+    edit(facts, harian + warta, warta + harian)
+    changed = sections(run_cli("diff", "HEAD").stdout)["Changed"]
+    assert ("  - sources: harian-2024-03-01, warta-2024 → warta-2024, harian-2024-03-01"
+            in changed)
+    edit(facts, warta + harian, harian + warta + warta.replace("Anggaran tahun ini",
+                                                               "Tahun ini anggaran"))
+    commit(repo, "a source quoted twice")
+    edit(facts, "quote: Tahun ini anggaran 2,2 miliar rupiah.",
+         "quote: Tahun ini anggarannya 2,2 miliar rupiah.")
+    result = run_cli("diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert ("  - quote (warta-2024, 2): Tahun ini anggaran 2,2 miliar rupiah. → Tahun ini "
+            "anggarannya 2,2 miliar rupiah.") in sections(result.stdout)["Changed"]
