@@ -137,7 +137,9 @@ def image_spec(spec: dict) -> dict:
     image is shown through ``<img>`` (its ``alt`` is the chart's description) and in
     print, where neither is read; the live chart drawn from the same spec in the page
     keeps both.  The image looks the same, pixel for pixel, and is about half the size
-    (a region's chart: 38 KB instead of 62 KB).  The data's rows are left as they are."""
+    (a region's chart: 38 KB instead of 62 KB).  The data's rows are left as they are.
+    (Vega-Lite groups an aggregate by its tooltip fields too: a chart that aggregates in
+    its encoding would need its tooltips kept here.  reportgen's charts do not.)"""
     return {**_without_tooltips(spec), "config": {**spec.get("config", {}), "aria": False}}
 
 
