@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,11 +70,19 @@ class Disagreement:
 
 def find_disagreements(facts: list[Fact]) -> tuple[list[Disagreement], list[tuple[Fact, Fact]]]:
     """(groups of facts whose sources disagree, pairs of facts that repeat one figure)."""
-    groups: dict[tuple, list[Fact]] = defaultdict(list)
-    for fact in facts:  # (one region, metric, period and status)
-        groups[fact.region.id, fact.metric.id, fact.period.text, fact.status].append(fact)
+    first: dict[tuple, Fact] = {}  # (one region, metric, period and status) -> a fact
+    groups: dict[tuple, list[Fact]] = {}  # those with more than one fact: all of them
+    for fact in facts:  # (no list for each of the 55,000 keys of a national site)
+        key = (fact.region.id, fact.metric.id, fact.period.text, fact.status)
+        other = first.setdefault(key, fact)
+        if other is not fact:
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [other, fact]
+            else:
+                group.append(fact)
     disagreements, repeats = [], []
-    for key in sorted(key for key, group in groups.items() if len(group) > 1):
+    for key in sorted(groups):
         group = sorted(groups[key], key=lambda f: f.id)
         values = {(f.value, f.unit) for f in group}
         sources = {c.source.id for f in group for c in f.citations}
