@@ -333,10 +333,13 @@ def test_static_images_leave_out_tooltips_and_aria_and_look_the_same(charts):
     The live chart's spec keeps them, and the data's rows are not touched."""
     import vl_convert
 
+    from reportgen.pdf import print_spec
     from reportgen.vega import VegaRenderer, chart_fonts, image_spec
 
     renderer = VegaRenderer(None)
-    for chart in charts.values():
+    for chart in [*charts.values(), *(SimpleNamespace(name=f"{c.name} (print)",
+                                                      spec=print_spec(c.spec))
+                                      for c in charts.values())]:
         spec = copy.deepcopy(chart.spec)
         image = image_spec(spec)
         assert spec == chart.spec  # (not changed in place)
