@@ -102,8 +102,15 @@ def unpickle_entry(data: bytes, classes: tuple[type, ...] = ()) -> object:
     records): one that names any other class, or a function, is refused
     (``pickle.UnpicklingError``) instead of running what it names.  The cache may lie in
     the working folder (``.cache/reportgen``), where a repository cloned from elsewhere
-    could have put files."""
-    return _EntryUnpickler(io.BytesIO(data), _by_name(classes)).load()
+    could have put files.  An entry damaged on disk (a bit flipped, a write cut short),
+    which makes Python's unpickler raise any of a dozen errors (OverflowError,
+    AttributeError, MemoryError ...), is refused the same way: callers make it again."""
+    try:
+        return _EntryUnpickler(io.BytesIO(data), _by_name(classes)).load()
+    except pickle.UnpicklingError:
+        raise
+    except Exception as exc:
+        raise pickle.UnpicklingError(f"a damaged cache entry: {exc!r}") from None
 
 
 class _EntryUnpickler(pickle.Unpickler):

@@ -583,3 +583,42 @@ def test_a_file_planted_in_the_cache_is_never_run(tmp_path):
     again = build_site(content, TEMPLATES, out, cache_dir=cache)
     assert not marker.exists()
     assert again.mode == "full" and again.facts == 3
+
+
+@pytest.mark.parametrize("damage", ["frame too long", "cut short"])
+def test_a_damaged_cache_entry_is_made_again_not_a_traceback(tmp_path, damage):
+    """A cache entry or saved state damaged on disk (a frame's length garbled, a write cut
+    short) makes Python's unpickler raise one of many errors (OverflowError, EOFError
+    ...): each is a damaged entry, made again, and the build is the clean one."""
+    from reportgen.build import build_site
+    from tests.conftest import TEMPLATES
+    from tests.test_incremental import all_files
+
+    content, cache, out = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(MINIMAL, content)
+    build_site(content, TEMPLATES, out, cache_dir=cache)
+    damaged = list((cache / "facts").glob("*.pickle")) + list((cache / "builds").glob("*"))
+    assert len(damaged) >= 3
+    for path in damaged:
+        data = path.read_bytes()
+        # (protocol 4 and up: a frame's length is bytes 3 to 10, the last the highest)
+        path.write_bytes(data[:10] + b"\xff" + data[11:] if damage == "frame too long"
+                         else data[:len(data) // 2])
+    (content / "site.yaml").write_text((content / "site.yaml").read_text() + "\n")
+    again = build_site(content, TEMPLATES, out, cache_dir=cache)
+    assert again.facts == 3
+    clean = tmp_path / "clean"
+    build_site(content, TEMPLATES, clean, use_cache=False)
+    assert all_files(out) == all_files(clean)
+
+
+@pytest.mark.parametrize("data", [
+    b"\x80\x04X\x01\x00\x00\x00a\x94K\x01a.",  # APPEND onto a string: AttributeError
+    b"\x80\x05\x95\x00\x00\x00\x00\x00\x00\x00\xff.",  # a frame too long: OverflowError
+    b"\x80\x05\x82\x05.",  # an unregistered extension: ValueError
+])
+def test_every_error_of_a_damaged_entry_is_an_unpickling_error(data):
+    from reportgen.cachetidy import unpickle_entry
+
+    with pytest.raises(pickle.UnpicklingError, match="damaged cache entry"):
+        unpickle_entry(data)
