@@ -215,7 +215,7 @@ def _state_path(cache_dir: Path, out_dir: Path) -> Path:
 
 
 STATE_SUFFIX = ".pickle"
-"""The saved states' files: pickled (built-in types only: see :func:`_unpickle_state`),
+"""The saved states' files: pickled (built-in types only, read back allowing no class),
 about twice as quick to write and to read as JSON at national scale."""
 
 
@@ -282,12 +282,6 @@ def _size_and_start(path: Path, length: int) -> tuple[int, bytes]:
         return os.fstat(file.fileno()).st_size, file.read(length)
 
 
-def _unpickle_state(data: bytes) -> tuple[str, dict]:
-    """A saved state: built-in containers, strings and numbers only (no class at all:
-    see :func:`reportgen.cachetidy.unpickle_entry`)."""
-    return unpickle_entry(data)
-
-
 _UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
                AttributeError, IndexError, KeyError)
 """What reading a saved state that is missing, cut short or not a state may raise."""
@@ -302,7 +296,7 @@ def load_state(cache_dir: Path, out_dir: Path) -> BuildState | None:
         if saved is not None and _size_and_start(path, len(signature[1])) == signature:
             state = saved.copy()
         else:
-            _token, fields = _unpickle_state(path.read_bytes())
+            _token, fields = unpickle_entry(path.read_bytes())  # (no class)
             state = BuildState(**fields)
     except _UNREADABLE:  # (or not a state: the next build renders everything)
         return None
@@ -318,7 +312,7 @@ def referenced_entries(cache_dir: Path) -> dict[str, set[str]]:
     charts: set[str] = set()
     for path in sorted((cache_dir / "builds").glob(f"*{STATE_SUFFIX}")):
         try:
-            _token, data = _unpickle_state(path.read_bytes())
+            _token, data = unpickle_entry(path.read_bytes())  # (no class)
             copies.update(data.get("search_copies", {}).values())
             for entries in data.get("charts", {}).values():
                 charts.update(entries)

@@ -6,9 +6,9 @@ make no chart (check, an unchanged rebuild) do not pay for importing it.
 Every chart carries its citation inside the spec (a subtitle naming its sources, and
 the sources in each mark's tooltip), so an exported or printed chart still says where
 its figures come from.  (The static image is drawn without the tooltips, which nothing
-reads in an image: its subtitle names the sources; see
-:func:`reportgen.vega.image_spec`.)  Ranges are drawn as ranges (a bar from low to high with end
-ticks), and each status has its own colour so actual figures and targets are told apart.
+reads in an image: its subtitle names the sources; see :func:`reportgen.vega.image_spec`.)
+Ranges are drawn as ranges (a bar from low to high with end ticks), and each status has
+its own colour so actual figures and targets are told apart.
 
 Specs use no selection parameters, so Altair's global counters never name anything in
 them and the same content always gives the same spec.

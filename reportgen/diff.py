@@ -4,9 +4,9 @@
 the working tree); :func:`diff_contents` compares two loaded contents by fact id; and
 :func:`markdown_report` / :func:`json_report` print the result in a stable order: facts
 added, removed, renamed (only the id differs), changed (old -> new value, the change in
-percent, changed sources and quotes) and broken (still in the head's files, but with problems there that keep them
-off the site), the registry records (sources, regions, programs, metrics) added,
-removed or changed (:func:`record_changes`), the pages affected (:func:`affected_pages`,
+percent, changed sources and quotes) and broken (still in the head's files, but with
+problems there that keep them off the site), the registry records (sources, regions,
+programs, metrics) added, removed or changed (:func:`record_changes`), the pages affected (:func:`affected_pages`,
 from the site as planned at each revision), and the problems the change introduces.
 """
 
@@ -161,12 +161,12 @@ EXACT = "value (exact)"
 def _describe_fields(fact: Fact) -> dict[str, str]:
     """The comparable parts of a fact, as text: all it holds but its id and where it
     stands in its file."""
-    low, high = fact.value.low, fact.value.high
+    low, high = (format_number(n, "en") for n in (fact.value.low, fact.value.high))
     parts = {
         "region": fact.region.id, "programs": ", ".join(p.id for p in fact.programs),
         "metric": fact.metric.id, "value": _figure(fact),
         # (the figure as shown rounds: Rp2,2 miliar is 2,200,000,000 and 2,204,000,000)
-        EXACT: "–".join(format_number(n, "en") for n in ((low,) if low == high else (low, high))),
+        EXACT: low if low == high else f"{low}–{high}",
         "period": fact.period.text, "status": fact.status,
         "headline": "yes" if fact.headline else "",
         "note": fact.note or "", "note_en": fact.note_en or "",

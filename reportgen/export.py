@@ -219,9 +219,9 @@ def _spliced(previous: str | bytes, facts: list[Fact], changed: Collection[str],
              make) -> str | bytes | None:
     """*previous* with the lines of the *changed* facts made again (``make(fact)``, of
     the same kind of string), found in it in order (``locate(text, id, start)``; *facts*
-    sorted by id, as a file lists them); None
-    unless every changed fact is both in *facts* and in the file, that is, unless the
-    file holds the same facts in the same order, none added or removed."""
+    sorted by id, as a file lists them); None unless every changed fact is both in
+    *facts* and in the file, that is, unless the file holds the same facts in the same
+    order, none added or removed."""
     if not changed:
         return previous
     again = []  # (in the file's order: by id, as the content's facts are)

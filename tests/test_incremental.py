@@ -918,15 +918,11 @@ def test_a_rebuild_makes_its_charts_from_the_kept_templates_without_altair(proje
     assert json.loads(kept.read_text(encoding="utf-8"))["en"]["bars"]["facet"]
 
 
-def test_the_list_of_sources_is_rendered_again_only_when_its_counts_change(project, monkeypatch):
-    """The list of sources shows each source's count of figures: an edited figure leaves
-    it as it was (it is not rendered again), a figure more for a source changes it."""
+def record_rendered_pages(monkeypatch) -> list[str]:
+    """The output paths of the pages the builds render from now on, in order."""
     import reportgen.build
 
-    root, content, templates = project
-    cache, out, clean = root / "cache", root / "site", root / "clean"
-    build_site(content, templates, out, cache_dir=cache)
-    rendered = []
+    rendered: list[str] = []
     real = reportgen.build.render_page
 
     def recording(env, content, page, names):
@@ -934,6 +930,16 @@ def test_the_list_of_sources_is_rendered_again_only_when_its_counts_change(proje
         return real(env, content, page, names)
 
     monkeypatch.setattr(reportgen.build, "render_page", recording)
+    return rendered
+
+
+def test_the_list_of_sources_is_rendered_again_only_when_its_counts_change(project, monkeypatch):
+    """The list of sources shows each source's count of figures: an edited figure leaves
+    it as it was (it is not rendered again), a figure more for a source changes it."""
+    root, content, templates = project
+    cache, out, clean = root / "cache", root / "site", root / "clean"
+    build_site(content, templates, out, cache_dir=cache)
+    rendered = record_rendered_pages(monkeypatch)
     edit(content / FACTS, "value: 1000\n", "value: 1100\n")
     assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
     assert rendered and "index.html" in rendered
@@ -952,20 +958,11 @@ def test_the_overview_is_rendered_again_only_when_what_it_shows_changes(project,
     date, the newest source any figure cites: another figure's value leaves it as it
     was; a figure that comes to cite a newer source, without a figure more or a source
     more, dates it anew."""
-    import reportgen.build
-
     root, content, templates = project
     cache, out, clean = root / "cache", root / "site", root / "clean"
     edit(content / "sources.yaml", "sources:\n", "sources:\n" + NEW_SOURCE)
     build_site(content, templates, out, cache_dir=cache)
-    rendered = []
-    real = reportgen.build.render_page
-
-    def recording(env, content, page, names):
-        rendered.append(page.out_path)
-        return real(env, content, page, names)
-
-    monkeypatch.setattr(reportgen.build, "render_page", recording)
+    rendered = record_rendered_pages(monkeypatch)
     edit(content / FACTS, "value: 2200000000\n", "value: 2300000000\n")
     assert build_site(content, templates, out, cache_dir=cache).mode == "incremental"
     assert "regions/kota-contoh/index.html" in rendered
