@@ -4,7 +4,11 @@ goes on from the last one instead of building everything again."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,15 +16,18 @@ import yaml
 
 from reportgen.cli import build as build_command
 from reportgen.vega import default_cache_dir
-from tests.conftest import DATA, ROOT, TEMPLATES, run_cli
+from tests.conftest import DATA, ROOT, TEMPLATES
 from tests.test_incremental import FACTS, all_files, edit
 
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
 
 
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
 def steps() -> list[dict]:
-    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    return workflow["jobs"]["build"]["steps"]
+    return workflow()["jobs"]["build"]["steps"]
 
 
 def step_using(action: str) -> dict:
@@ -39,9 +46,10 @@ def test_the_workflow_keeps_what_the_build_goes_on_from(monkeypatch):
     restore, save = step_using("actions/cache/restore"), step_using("actions/cache/save")
     assert set(restore["with"]["path"].split()) == kept
     assert set(save["with"]["path"].split()) == kept
-    # Saved under a key of its own each run; restored from the newest saved.
+    # Saved under a key of its own each run (and each attempt of it), restored from the
+    # newest saved.
     assert restore["with"]["key"] == save["with"]["key"]
-    assert "github.run_id" in save["with"]["key"]
+    assert "github.run_id" in save["with"]["key"] and "github.run_attempt" in save["with"]["key"]
     assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
     # The build, with the project's defaults, between the two; what it wrote is published.
     runs = [step.get("run", "") for step in steps()]
@@ -50,13 +58,19 @@ def test_the_workflow_keeps_what_the_build_goes_on_from(monkeypatch):
     assert names.index(restore["uses"]) < build < names.index(save["uses"])
     assert "--out" not in runs[build] and "--no-cache" not in runs[build]
     assert step_using("actions/upload-pages-artifact")["with"]["path"] == default_out()
-    assert "site|build)" in (ROOT / "tasks").read_text()
+    tasks = subprocess.run(["bash", str(ROOT / "tasks")], capture_output=True, text=True)
+    assert "./tasks site" in tasks.stdout  # (the task exists: its help names it)
+    # Deployed only after a build that succeeded, from main, with Pages' own permissions.
+    deploy = workflow()["jobs"]["deploy"]
+    assert deploy["needs"] == "build" and "refs/heads/main" in deploy["if"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert workflow()["permissions"] == {"contents": "read"}
 
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
-    """make(): a fresh copy of the minimal project at the same path each time (as CI's
-    checkout is), the working folder, with the build's default paths."""
+    """make(): a fresh copy of the minimal project at the same path each time, as CI's
+    checkout is: every file written anew (new times, new inodes)."""
     project = tmp_path / "repo"
     monkeypatch.delenv("REPORTGEN_CACHE", raising=False)
 
@@ -64,36 +78,46 @@ def checkout(tmp_path, monkeypatch):
         if project.exists():
             shutil.rmtree(project)
         project.mkdir()
-        shutil.copytree(DATA / "minimal" / "content", project / "content")
-        shutil.copytree(TEMPLATES, project / "templates")
-        monkeypatch.chdir(project)
+        for name, source in (("content", DATA / "minimal" / "content"),
+                             ("templates", TEMPLATES)):
+            shutil.copytree(source, project / name, copy_function=shutil.copyfile)
         return project
 
     return make
 
 
+def build_in(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """``reportgen build`` in a process of its own, run in *project* with the defaults
+    (as the workflow runs it): nothing carried over in memory from an earlier build."""
+    env = {k: v for k, v in os.environ.items() if k != "REPORTGEN_CACHE"}
+    return subprocess.run([sys.executable, "-m", "reportgen", "build", *args], cwd=project,
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_a_fresh_checkout_with_the_last_build_restored_goes_on_from_it(checkout, tmp_path):
     project = checkout()
-    first = run_cli("build", "--verbose")
-    assert first.exit_code == 0, first.output
-    assert "Built" in first.output
+    first = build_in(project)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Built ")
     kept = tmp_path / "kept"
     for name in (".cache", "site"):  # what actions/cache saves, then restores
         shutil.copytree(project / name, kept / name, symlinks=True)
+    times = os.stat(project / "content" / FACTS).st_mtime_ns
 
-    project = checkout()  # the next run: new files, new times, nothing else
+    project = checkout()  # the next run
+    assert os.stat(project / "content" / FACTS).st_mtime_ns != times
     for name in (".cache", "site"):
         shutil.copytree(kept / name, project / name, symlinks=True)
-    again = run_cli("build", "--verbose")
-    assert again.exit_code == 0, again.output
-    assert again.output.startswith("Nothing changed")
+    again = build_in(project)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("Nothing changed"), again.stdout
 
     edit(project / "content" / FACTS, "value: 1000\n", "value: 1200\n")
-    edited = run_cli("build", "--verbose")
-    assert edited.exit_code == 0, edited.output
-    assert edited.output.startswith("Rebuilt "), edited.output
-    rendered, pages = (int(n) for n in edited.output.split()[1:4:2])  # "Rebuilt R of P"
-    assert 0 < rendered < pages
-    clean = run_cli("build", "--no-cache", "--out", tmp_path / "clean")
-    assert clean.exit_code == 0, clean.output
+    edited = build_in(project, "--verbose")
+    assert edited.returncode == 0, edited.stderr
+    rebuilt = re.match(r"Rebuilt (\d+) of (\d+) pages", edited.stdout)
+    assert rebuilt, edited.stdout
+    assert 0 < int(rebuilt[1]) < int(rebuilt[2])
+    clean = build_in(project, "--no-cache", "--out", str(tmp_path / "clean"))
+    assert clean.returncode == 0, clean.stderr
     assert all_files(project / "site") == all_files(tmp_path / "clean")
