@@ -19,21 +19,30 @@ from reportgen.vega import default_cache_dir
 from tests.conftest import DATA, ROOT, TEMPLATES
 from tests.test_incremental import FACTS, all_files, edit
 
-WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
+WORKFLOWS = ROOT / ".github" / "workflows"
 
 
-def workflow() -> dict:
-    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+def workflow(name: str = "site.yml") -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
 
 
-def steps() -> list[dict]:
-    return workflow()["jobs"]["build"]["steps"]
+def steps(name: str = "site.yml", job: str = "build") -> list[dict]:
+    return workflow(name)["jobs"][job]["steps"]
 
 
-def step_using(action: str) -> dict:
-    found = [step for step in steps() if step.get("uses", "").startswith(action + "@")]
+def step_using(action: str, name: str = "site.yml", job: str = "build") -> dict:
+    found = [step for step in steps(name, job)
+             if step.get("uses", "").startswith(action + "@")]
     assert len(found) == 1, action
     return found[0]
+
+
+def build_step(name: str = "site.yml", job: str = "build") -> int:
+    """The index of the step that builds the site with the project's defaults."""
+    runs = [step.get("run", "") for step in steps(name, job)]
+    build = next(i for i, run in enumerate(runs) if run.startswith("./tasks site"))
+    assert "--out" not in runs[build] and "--no-cache" not in runs[build]
+    return build
 
 
 def default_out() -> str:
@@ -52,11 +61,8 @@ def test_the_workflow_keeps_what_the_build_goes_on_from(monkeypatch):
     assert "github.run_id" in save["with"]["key"] and "github.run_attempt" in save["with"]["key"]
     assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
     # The build, with the project's defaults, between the two; what it wrote is published.
-    runs = [step.get("run", "") for step in steps()]
-    build = next(i for i, run in enumerate(runs) if run.startswith("./tasks site"))
     names = [step.get("uses", "") for step in steps()]
-    assert names.index(restore["uses"]) < build < names.index(save["uses"])
-    assert "--out" not in runs[build] and "--no-cache" not in runs[build]
+    assert names.index(restore["uses"]) < build_step() < names.index(save["uses"])
     assert step_using("actions/upload-pages-artifact")["with"]["path"] == default_out()
     tasks = subprocess.run(["bash", str(ROOT / "tasks")], capture_output=True, text=True)
     assert "./tasks site" in tasks.stdout  # (the task exists: its help names it)
@@ -65,6 +71,18 @@ def test_the_workflow_keeps_what_the_build_goes_on_from(monkeypatch):
     assert deploy["needs"] == "build" and "refs/heads/main" in deploy["if"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert workflow()["permissions"] == {"contents": "read"}
+
+
+def test_pull_requests_build_from_the_last_published_build(monkeypatch):
+    monkeypatch.delenv("REPORTGEN_CACHE", raising=False)
+    published = step_using("actions/cache/restore")["with"]
+    restore = step_using("actions/cache/restore", "content.yml", "check")
+    assert set(restore["with"]["path"].split()) == set(published["path"].split())
+    assert restore["with"]["restore-keys"] == published["restore-keys"]
+    assert not any(step.get("uses", "").startswith("actions/cache/save@")
+                   for step in steps("content.yml", "check"))  # (main's builds only)
+    names = [step.get("uses", "") for step in steps("content.yml", "check")]
+    assert names.index(restore["uses"]) < build_step("content.yml", "check")
 
 
 @pytest.fixture
