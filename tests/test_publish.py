@@ -1,6 +1,7 @@
-"""Publishing from CI (.github/workflows/site.yml): the workflow keeps the cache and the
-site where a build looks for them, and a build on a fresh checkout, with both restored,
-goes on from the last one instead of building everything again."""
+"""Building in CI (.github/workflows/site.yml publishes the site, content.yml builds pull
+requests): the workflows keep and restore the cache and the site where a build looks for
+them, and a build on a fresh checkout, with both restored, goes on from the last one
+instead of building everything again."""
 
 from __future__ import annotations
 
