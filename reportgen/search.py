@@ -22,7 +22,9 @@ made by Pagefind runs of its own (see :class:`Indexing`), which the search page 
 one of its pages changed: an edited figure re-indexes its province's shard and perhaps
 the main one, not the country.  The price: each shard scores its results by its own word
 statistics before the UI orders them all by score, so the order of results can differ a
-little from one index over everything; and a first search loads a small file per shard.
+little from one index over everything; and a search loads a part of each shard's index
+for each word (at national scale, 2 to 3 times the bytes of one index: README,
+"Performance at national scale").
 
 Pagefind is not given the pages themselves but their *search copies*
 (:func:`search_copy`): the indexed ``<main>`` without the parts it ignores (data tables,
