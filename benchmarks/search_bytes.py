@@ -17,45 +17,24 @@ reportgen/search.py).
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reportgen.search import SEARCH_PAGE, pagefind_executable  # noqa: E402
+from tests.conftest import serve_folder  # noqa: E402  (the browser tests' server)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 QUERIES = ["peserta", "Kabupaten Sintetis 002"]
 """Queries of the national benchmark's content (benchmarks/generate.py): one word, three."""
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@contextmanager
-def served(folder: Path):
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def one_index_site(site: Path, scratch: Path) -> Path:
@@ -88,7 +67,7 @@ def measure(site: Path, queries: list[str]) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     rows = []
-    with served(site) as address, sync_playwright() as playwright:
+    with serve_folder(site) as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for query in queries:
             context = browser.new_context()
