@@ -6,8 +6,9 @@ the working tree); :func:`diff_contents` compares two loaded contents by fact id
 added, removed, renamed (only the id differs), changed (old -> new value, the change in
 percent, changed sources and quotes) and broken (still in the head's files, but with
 problems there that keep them off the site), the registry records (sources, regions,
-programs, metrics) added, removed or changed (:func:`record_changes`), the pages affected (:func:`affected_pages`,
-from the site as planned at each revision), and the problems the change introduces.
+programs, metrics) added, removed or changed (:func:`record_changes`), the pages
+affected (:func:`affected_pages`, from the site as planned at each revision), and the
+problems the change introduces.
 """
 
 from __future__ import annotations
