@@ -86,6 +86,25 @@ def test_pull_requests_build_from_the_last_published_build(monkeypatch):
     assert names.index(restore["uses"]) < build_step("content.yml", "check")
 
 
+def installs(name: str, job: str) -> list[str]:
+    """The Debian packages a workflow's job installs with apt-get, in its steps before
+    the build."""
+    packages = []
+    for step in steps(name, job)[:build_step(name, job)]:
+        for line in step.get("run", "").splitlines():
+            if "apt-get install" in line:
+                packages += [word for word in line.split("install", 1)[1].split()
+                             if not word.startswith("-")]
+    return packages
+
+
+def test_both_workflows_draw_charts_with_the_same_font():
+    # A chart image drawn in a pull request's build must be the one main's would draw.
+    published = installs("site.yml", "build")
+    assert "fonts-dejavu-core" in published
+    assert installs("content.yml", "check") == published
+
+
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
     """make(): a fresh copy of the minimal project at the same path each time, as CI's
