@@ -105,6 +105,31 @@ def test_both_workflows_draw_charts_with_the_same_font():
     assert installs("content.yml", "check") == published
 
 
+def test_the_workflow_says_when_the_site_is_over_the_pages_limit(tmp_path):
+    size = next(step for step in steps() if step.get("name", "").startswith("Size of the site"))
+    names = [step.get("uses", "") for step in steps()]
+    assert build_step() < steps().index(size) < names.index(
+        step_using("actions/upload-pages-artifact")["uses"])
+    assert size["env"]["PAGES_LIMIT_BYTES"] == "1000000000"
+    (tmp_path / "site" / "a").mkdir(parents=True)
+    (tmp_path / "site" / "index.html").write_bytes(b"x" * 2_500_000)
+    (tmp_path / "site" / "a" / "index.html").write_bytes(b"x" * 600_000)
+
+    def run(limit: int) -> tuple[str, str]:
+        summary = tmp_path / "summary.md"
+        summary.write_text("")
+        env = {**os.environ, "PAGES_LIMIT_BYTES": str(limit), "GITHUB_STEP_SUMMARY": str(summary)}
+        done = subprocess.run(["bash", "-e", "-c", size["run"]], cwd=tmp_path, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout, summary.read_text()
+
+    out, summary = run(int(size["env"]["PAGES_LIMIT_BYTES"]))
+    assert summary == "The site: 3 MB in 2 files.\n" and "::warning" not in out
+    out, summary = run(3_000_000)
+    assert "::warning title=Site over 1 GB::the site is 3 MB;" in out
+
+
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
     """make(): a fresh copy of the minimal project at the same path each time, as CI's
