@@ -113,6 +113,17 @@ def errors(messages: list[str]) -> list[str]:
 
 # --- charts and search ------------------------------------------------------------------
 
+def all_live(page) -> None:
+    """Waits until every chart of the page is drawn live."""
+    page.wait_for_function("""() => [...document.querySelectorAll('figure.chart')]
+        .every(f => f.classList.contains('is-live'))""", timeout=20000)
+
+
+def chart_pages(site) -> list[str]:
+    return sorted(path.relative_to(site).as_posix() for path in site.rglob("index.html")
+                  if 'class="chart-spec"' in path.read_text(encoding="utf-8"))
+
+
 def test_live_chart_replaces_the_image(server, open_page):
     page, messages = open_page(server + PAGES["chart-region"])
     page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
@@ -124,7 +135,7 @@ def test_live_chart_replaces_the_image(server, open_page):
 
 def test_on_a_phone_the_live_chart_is_drawn_narrower_not_scaled_down(server, open_page):
     page, messages = open_page(server + PAGES["chart-region"], width=360)
-    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
+    all_live(page)
     sizes = page.evaluate("""() => [...document.querySelectorAll('figure.chart.is-live')]
         .map(f => { const svg = f.querySelector('.chart-live svg');
                     const label = svg.querySelector('.role-axis-label text');
@@ -147,15 +158,31 @@ def test_on_a_phone_the_live_chart_is_drawn_narrower_not_scaled_down(server, ope
     assert not errors(messages), messages
 
 
-def test_on_a_phone_long_labels_beside_the_bars_take_two_lines(server, open_page):
+@pytest.mark.parametrize("width", [320, 360])
+def test_on_a_phone_every_live_chart_fits_its_figure(server, open_page, real_site, width):
+    # Labels, figures, legend and all: nothing of a chart hidden past its figure's edge,
+    # and its text at (nearly) its real size: a chart is scaled down, if at all, by less
+    # than a tenth (when its panels are as narrow as they go, or its legend is wider).
+    pages = chart_pages(real_site)
+    assert len(pages) >= 10, pages
+    for path in pages:
+        page, messages = open_page(server + path, width=width)
+        all_live(page)
+        charts = page.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => {
+            const svg = f.querySelector('.chart-live svg');
+            return [Math.round(svg.getBoundingClientRect().width), f.clientWidth - 24,
+                    parseFloat(svg.getAttribute('width')) / svg.viewBox.baseVal.width]; })""")
+        for drawn, available, scale in charts:
+            assert drawn <= available + 1, (path, drawn, available)
+            assert scale >= 0.9, (path, scale)
+        assert not errors(messages), (path, messages)
+
+
+def test_on_a_phone_long_labels_and_figures_take_two_lines(server, open_page):
     # The program's comparison names regions and years beside its bars ("Provinsi Papua
     # Barat Daya (2023)"): too long for a phone in one line, but never cut short.
-    page, messages = open_page(server + PAGES["program"], width=360)
-    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
-    fits = page.evaluate("""() => [...document.querySelectorAll('figure.chart.is-live')]
-        .map(f => f.querySelector('.chart-live svg').getBoundingClientRect().width
-                  <= f.clientWidth - 23)""")
-    assert fits and all(fits), fits
+    page, _ = open_page(server + PAGES["program"], width=360)
+    all_live(page)
     labels = page.evaluate("""() => [...document.querySelectorAll(
         'figure.chart.is-live .role-axis-label text')].map(t => {
           const box = t.getBoundingClientRect();
@@ -168,22 +195,13 @@ def test_on_a_phone_long_labels_beside_the_bars_take_two_lines(server, open_page
     # The labels (one above the other: this page's chart has bars only) do not overlap.
     boxes = sorted((top, bottom) for _, _, top, bottom in labels)
     assert all(upper[1] <= lower[0] + 1 for upper, lower in zip(boxes, boxes[1:])), boxes
-    assert not errors(messages), messages
-
-
-def test_on_a_phone_a_long_figure_beside_its_bar_takes_two_lines(server, open_page):
-    # "IDR 100 million–IDR 200 million" at a bar's end: broken after the range's dash.
-    page, messages = open_page(server + "en/" + PAGES["region"], width=360)
-    page.wait_for_selector("figure.chart.is-live .chart-live svg", timeout=20000)
-    fits = page.evaluate("""() => [...document.querySelectorAll('figure.chart.is-live')]
-        .map(f => f.querySelector('.chart-live svg').getBoundingClientRect().width
-                  <= f.clientWidth - 23)""")
-    assert fits and all(fits), fits
+    # A range at a bar's end is broken after its dash.
+    page, _ = open_page(server + "en/" + PAGES["region"], width=360)
+    all_live(page)
     lines = page.evaluate("""() => [...document.querySelectorAll(
         'figure.chart.is-live .role-mark text')].map(t =>
         [...t.querySelectorAll('tspan')].map(s => s.textContent))""")
     assert ["IDR 100 million\u2013", "IDR 200 million"] in lines, lines
-    assert not errors(messages), messages
 
 
 def _results(page, *expected: str) -> list[tuple[str, str]]:
@@ -336,6 +354,7 @@ def test_on_a_phone_every_figure_and_note_is_in_sight(server, open_page, name):
     # for screen readers.
     page, _ = open_page(server + PAGES[name], width=360)
     page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.querySelectorAll('details.chart-data').forEach(d => d.open = true)")
     cells = page.evaluate("""() => [...document.querySelectorAll('table.facts td')].map(td => {
         const box = td.getBoundingClientRect();
         return [td.className, box.left, box.right, td.textContent.trim().slice(0, 40)]; })""")

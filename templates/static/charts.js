@@ -5,15 +5,20 @@
 // drawn with narrower panels, its title and sources broken into lines, long labels
 // beside the bars in two lines and the legend in rows, so its text keeps its real size
 // instead of the whole image being scaled down.  The panels' width is first guessed,
-// then set from what was drawn, so that the chart, labels and all, fits its figure.
+// then set from what was drawn (up to DRAWINGS times), so that the chart, labels and
+// all, fits its figure; what still does not (a legend wider than the figure, panels at
+// their narrowest) is scaled down to fit, as the static image is.
 (function () {
   "use strict";
   var FULL_WIDTH = 700;   // px: a figure this wide takes the chart as it was made
   var LABEL_ROOM = 190;   // px beside a panel, first guess: axis labels left, figures right
   var MIN_PANEL = 64;     // px: the narrowest panel still worth drawing
-  var LABEL_CHARS = 18;   // a label beside the bars longer than this takes two lines,
-  var FIGURE_CHARS = 22;  // and so does a figure at a bar's end longer than this
-  var TWO_LINE_STEP = 30; // px from bar to bar when labels take two lines (else 20)
+  var DRAWINGS = 3;       // at most, to find the panels' width
+  var LINE_STEP = 12;     // px a line of a label beside the bars adds to the bars' step
+  // A label beside the bars longer than this many characters takes two lines, and so
+  // does a figure at a bar's end (about 18 and 20 in a 300 px figure).
+  function labelChars(available) { return Math.max(12, Math.round(available / 17)); }
+  function figureChars(available) { return Math.max(14, Math.round(available / 15)); }
 
   // *text* (a line or a list of lines) in lines of about *width* px at *size* px,
   // reckoning half an em and a little for a character.
@@ -54,49 +59,115 @@
     spec.config = spec.config || {};
     spec.config.legend = Object.assign({}, spec.config.legend, { columns: 2 });
     // Bars labelled beside and at their ends (a nominal y axis, a text layer): long
-    // labels and figures in two lines, the bars further apart to make room for them.
+    // labels, figures and panel headings in lines, the bars further apart to make room.
     var rows = (spec.data && spec.data.values) || [];
-    function longer(field, most) {
-      return rows.some(function (row) { return String(row[field]).length > most; });
-    }
+    var labelMost = labelChars(available), figureMost = figureChars(available);
+    var lines = 1;
     (inner.layer || [inner]).forEach(function (layer) {
       var y = layer.encoding && layer.encoding.y, text = layer.encoding && layer.encoding.text;
-      if (y && y.type === "nominal" && longer(y.field, LABEL_CHARS)) {
-        y.axis = Object.assign({}, y.axis, { labelExpr: twoLines("datum.label", LABEL_CHARS) });
-        inner.height = { step: TWO_LINE_STEP };
+      if (!y || y.type !== "nominal") { return; }
+      var labels = brokenValues(rows, y.field, labelMost, "datum.label");
+      if (labels.expr) {
+        y.axis = Object.assign({}, y.axis, { labelExpr: labels.expr });
+        lines = Math.max(lines, labels.lines);
       }
-      if (y && y.type === "nominal" && text && text.field && longer(text.field, FIGURE_CHARS)) {
-        var field = text.field + "_lines";
-        layer.transform = (layer.transform || []).concat([{
-          calculate: twoLines("datum[" + JSON.stringify(text.field) + "]", FIGURE_CHARS),
-          as: field }]);
-        layer.encoding.text = Object.assign({}, text, { field: field });
-        inner.height = { step: TWO_LINE_STEP };
+      if (text && text.field) {  // (the lines are put in the data: no expression needed)
+        var field = text.field + "_lines", most = 1;
+        rows.forEach(function (row) {
+          var value = row[text.field];
+          row[field] = typeof value === "string" && value.length > figureMost
+            ? breakText(value, figureMost) : value;
+          most = Math.max(most, Array.isArray(row[field]) ? row[field].length : 1);
+        });
+        if (most > 1) {
+          layer.encoding.text = Object.assign({}, text, { field: field });
+          lines = Math.max(lines, most);
+        }
       }
     });
+    if (lines > 1) { inner.height = { step: Math.max(20, LINE_STEP * lines + 6) }; }
+    var row = spec.facet && spec.facet.row;
+    if (row && row.field) {
+      // (datum.value: Vega-Lite writes a header's datum.label into the expression as a
+      // conditional of its own, without brackets, so a comparison with it goes wrong)
+      var headings = brokenValues(rows, row.field, figureMost, "datum.value");
+      if (headings.expr) {
+        row.header = Object.assign({}, row.header, { labelExpr: headings.expr });
+      }
+    }
   }
 
-  // A Vega expression: the text of *expr* broken in two lines when it is longer than
-  // *most* characters: after the dash of a range within them, else at the last space
-  // within them; never cut short.
-  function twoLines(expr, most) {
-    var head = "slice(" + expr + ", 0, " + (most + 1) + ")";
-    var dashAt = "lastindexof(" + head + ", '\u2013')";
-    var cut = "(" + dashAt + " > 0 ? " + dashAt + " : lastindexof(" + head + ", ' '))";
-    var dash = "(slice(" + expr + ", " + cut + ", " + cut + " + 1) === '\u2013' ? 1 : 0)";
-    return "length(" + expr + ") > " + most + " && " + cut + " > 0 ? [slice(" + expr +
-      ", 0, " + cut + " + " + dash + "), slice(" + expr + ", " + cut + " + 1)] : " + expr;
+  // *text* in lines of at most *most* characters where it can be: a range broken after
+  // its dash ("Rp100 juta\u2013" / "Rp200 juta"), a longer part at its spaces; never
+  // cut short.
+  function breakText(text, most) {
+    var tokens = [];
+    text.split("\u2013").forEach(function (part, i, parts) {
+      var piece = i < parts.length - 1 ? part + "\u2013" : part;
+      var glue = i === 0 || /^\s/.test(piece) ? " " : "";
+      var words = piece.trim().length <= most ? [piece.trim()] : piece.trim().split(/\s+/);
+      words.forEach(function (word, j) {
+        if (word) { tokens.push({ text: word, glue: j === 0 ? glue : " " }); }
+      });
+    });
+    var lines = [], line = "";
+    tokens.forEach(function (token) {
+      var joined = line ? line + token.glue + token.text : token.text;
+      if (line && joined.length > most) {
+        lines.push(line);
+        line = token.text;
+      } else {
+        line = joined;
+      }
+    });
+    lines.push(line);
+    return lines.length > 1 ? lines : text;
+  }
+
+  // For the values of *field* in *rows* longer than *most* characters: a Vega expression
+  // that gives each its lines, by *subject* (the label or value of an axis's or header's
+  // datum: the field's value itself), and the most lines any takes; expr is null when
+  // none is longer.
+  function brokenValues(rows, field, most, subject) {
+    var seen = {}, expr = subject, lines = 1;
+    rows.forEach(function (row) {
+      var value = row[field];
+      if (typeof value !== "string" || value.length <= most || seen[value]) { return; }
+      seen[value] = true;
+      var broken = breakText(value, most);
+      if (Array.isArray(broken)) {
+        expr = subject + " === " + JSON.stringify(value) + " ? " + JSON.stringify(broken) +
+          " : " + expr;
+        lines = Math.max(lines, broken.length);
+      }
+    });
+    return { expr: lines > 1 ? expr : null, lines: lines };
+  }
+
+  // The width of the drawing in *target* (its own: the figure shows it only once it is
+  // live, so its box may not be measured yet), NaN if there is none.
+  function drawnWidth(target) {
+    var svg = target.querySelector("svg");
+    return svg ? parseFloat(svg.getAttribute("width")) : NaN;
   }
 
   // The width the panels need for the chart drawn in *target* to be *available* px wide
-  // (never wider than *made*, the chart's own), or null when they have it already.  (The
-  // drawing's own width: the figure shows it only once it is live.)
+  // (never wider than *made*, the chart's own), or null when they have it already.
   function fittedWidth(spec, target, available, made) {
-    var inner = spec.spec || spec, svg = target.querySelector("svg");
-    var drawn = svg ? parseFloat(svg.getAttribute("width")) : NaN;
+    var inner = spec.spec || spec, drawn = drawnWidth(target);
     if (typeof inner.width !== "number" || !(drawn > 0)) { return null; }
     var width = Math.min(made, Math.max(MIN_PANEL, Math.floor(inner.width + available - drawn)));
     return Math.abs(width - inner.width) >= 2 ? width : null;
+  }
+
+  // A drawing still wider than *available* px scaled down to it, its text with it (by
+  // its width and height attributes: it keeps its viewBox).
+  function scaleToFit(target, available) {
+    var svg = target.querySelector("svg"), drawn = drawnWidth(target);
+    if (!(drawn > available)) { return; }
+    var height = parseFloat(svg.getAttribute("height"));
+    svg.setAttribute("width", String(available));
+    svg.setAttribute("height", String(Math.round(height * available / drawn)));
   }
   if (typeof window.vegaEmbed !== "function") { return; }
   var localeBlock = document.getElementById("chart-locale");
@@ -113,7 +184,7 @@
     var available = figure.clientWidth - 24; // less the figure's padding
     var made = (spec.spec || spec).width, narrow = available < FULL_WIDTH;
     if (narrow) { fitToWidth(spec, available); }
-    draw(target, spec, narrow ? available : null, made).then(function () {
+    draw(target, spec, narrow ? available : null, made, DRAWINGS).then(function () {
       // The actions menu opens from a <summary> that holds only an icon: name it.
       var menu = target.querySelector("details > summary");
       if (menu) { menu.setAttribute("aria-label", words.menu_label); }
@@ -123,15 +194,19 @@
     });
   });
 
-  // Draws *spec* in *target*; given the *available* width, once more with the panels'
-  // width that makes it fit, if the first drawing was wider or narrower.
-  function draw(target, spec, available, made) {
+  // Draws *spec* in *target*; given the *available* width, again with the panels' width
+  // that makes it fit while the last drawing was wider or narrower (*drawings* left).
+  function draw(target, spec, available, made, drawings) {
     return window.vegaEmbed(target, spec, embedOptions()).then(function (result) {
-      var width = available === null ? null : fittedWidth(spec, target, available, made);
-      if (width === null) { return result; }
+      if (available === null) { return result; }
+      var width = drawings > 1 ? fittedWidth(spec, target, available, made) : null;
+      if (width === null) {
+        scaleToFit(target, available);
+        return result;
+      }
       (spec.spec || spec).width = width;
       result.finalize();
-      return window.vegaEmbed(target, spec, embedOptions());
+      return draw(target, spec, available, made, drawings - 1);
     });
   }
 
