@@ -127,20 +127,20 @@
   // For the values of *field* in *rows* longer than *most* characters: a Vega expression
   // that gives each its lines, by *subject* (the label or value of an axis's or header's
   // datum: the field's value itself), and the most lines any takes; expr is null when
-  // none is longer.
+  // none is longer.  (A lookup, not a comparison per value: a national comparison has
+  // hundreds of labels.  Keys are prefixed, so no label meets an object's own names.)
   function brokenValues(rows, field, most, subject) {
-    var seen = {}, expr = subject, lines = 1;
+    var table = {}, lines = 1;
     rows.forEach(function (row) {
-      var value = row[field];
-      if (typeof value !== "string" || value.length <= most || seen[value]) { return; }
-      seen[value] = true;
+      var value = row[field], key = "k:" + value;
+      if (typeof value !== "string" || value.length <= most || key in table) { return; }
       var broken = breakText(value, most);
       if (Array.isArray(broken)) {
-        expr = subject + " === " + JSON.stringify(value) + " ? " + JSON.stringify(broken) +
-          " : " + expr;
+        table[key] = broken;
         lines = Math.max(lines, broken.length);
       }
     });
+    var expr = "(" + JSON.stringify(table) + ")['k:' + " + subject + "] || " + subject;
     return { expr: lines > 1 ? expr : null, lines: lines };
   }
 
