@@ -89,6 +89,28 @@ def d3_format_locale(locale: str = "id") -> dict:
 
 
 def _rows(facts: list[Fact], label, locale: str) -> list[dict]:
+    return _distinct_labels(_made_rows(facts, label, locale))
+
+
+def _distinct_labels(rows: list[dict]) -> list[dict]:
+    """The rows, none sharing its label with another of its panel (metric): a bar is
+    placed by its label, so two alike would be drawn over each other (a region's target
+    and its realisation in the same year, on a program's chart; two sources' figures for
+    the same period and status).  Alike labels are told apart by the status, then by the
+    sources, then by a number."""
+    for told_by in ("status", "sources", None):
+        alike: dict[tuple[str, str], list[dict]] = {}
+        for row in rows:
+            alike.setdefault((row["metric"], row["label"]), []).append(row)
+        for group in alike.values():
+            if len(group) == 1 or (told_by and len({row[told_by] for row in group}) == 1):
+                continue
+            for number, row in enumerate(group, 1):
+                row["label"] += f" · {row[told_by]}" if told_by else f" ({number})"
+    return rows
+
+
+def _made_rows(facts: list[Fact], label, locale: str) -> list[dict]:
     rows = []
     for fact in facts:
         status = STATUSES[fact.status]

@@ -173,6 +173,32 @@ def test_validator_rejects_a_broken_spec(charts, vega_lite_validator):
     assert not vega_lite_validator.is_valid(broken)
 
 
+def test_figures_that_would_share_a_bar_are_told_apart(content):
+    # A region's target and its realisation in the same year: on a program's chart both
+    # were "Kota Contoh (2023)", one bar drawn over the other.
+    from reportgen.model import Citation, Source
+
+    city = next(f for f in content.facts if f.id == "kota-contoh-peserta-2023")
+    target = replace(city, id="kota-contoh-target-peserta-2023", status="target")
+    [chart] = program_chart(content.programs["jkk"], [city, target])
+    labels = sorted(row["label"] for row in chart.spec["data"]["values"])
+    assert labels == ["Kota Contoh (2023) · Realisasi", "Kota Contoh (2023) · Target"]
+    # Two sources' figures for the same period and status: told apart by their sources;
+    # alike in every way, by a number.  Labels no other shares stay as they were.
+    other = Source("koran-lain", "Koran Lain", "t", "2023-05-01", [], None, None)
+    second = replace(city, id="second", citations=[Citation(other, "q")])
+    [chart] = region_charts(content.regions["kota-contoh"], [city, second])[:1]
+    labels = [row["label"] for row in chart.spec["data"]["values"]]
+    assert len(set(labels)) == 2 and any(label.endswith(" · Koran Lain, 1 Mei 2023")
+                                         for label in labels), labels
+    twin = replace(city, id="twin")
+    [chart] = program_chart(content.programs["jkk"], [city, twin])
+    assert sorted(row["label"] for row in chart.spec["data"]["values"]) == [
+        "Kota Contoh (2023) (1)", "Kota Contoh (2023) (2)"]
+    [chart] = program_chart(content.programs["jkk"], [city])
+    assert [row["label"] for row in chart.spec["data"]["values"]] == ["Kota Contoh (2023)"]
+
+
 def test_figures_chart_keeps_the_latest_of_each_metric_and_status_trends_keep_all(content):
     from reportgen.charts import latest_figures
 

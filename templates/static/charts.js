@@ -7,13 +7,15 @@
 // instead of the whole image being scaled down.  The panels' width is first guessed,
 // then set from what was drawn (up to DRAWINGS times), so that the chart, labels and
 // all, fits its figure; what still does not (a legend wider than the figure, panels at
-// their narrowest) is scaled down to fit, as the static image is.
+// their narrowest) is scaled down to fit, as the static image is.  A chart wider than
+// its figure on a larger screen (a national comparison's long labels) has its panels
+// narrowed the same way.
 (function () {
   "use strict";
   var FULL_WIDTH = 700;   // px: a figure this wide takes the chart as it was made
   var LABEL_ROOM = 190;   // px beside a panel, first guess: axis labels left, figures right
   var MIN_PANEL = 64;     // px: the narrowest panel still worth drawing
-  var DRAWINGS = 3;       // at most, to find the panels' width
+  var DRAWINGS = 4;       // at most, to find the panels' width
   var LINE_STEP = 12;     // px a line of a label beside the bars adds to the bars' step
   // A label beside the bars longer than this many characters takes two lines, and so
   // does a figure at a bar's end (about 18 and 20 in a 300 px figure).
@@ -182,9 +184,10 @@
     if (!specBlock || !target) { return; }
     var spec = JSON.parse(specBlock.textContent);
     var available = figure.clientWidth - 24; // less the figure's padding
-    var made = (spec.spec || spec).width, narrow = available < FULL_WIDTH;
-    if (narrow) { fitToWidth(spec, available); }
-    draw(target, spec, narrow ? available : null, made, DRAWINGS).then(function () {
+    var made = (spec.spec || spec).width, fitted = available < FULL_WIDTH;
+    if (fitted) { fitToWidth(spec, available); }
+    // (a chart that fits as it was made, as on most desktops, is drawn once)
+    draw(target, spec, available, made, fitted, DRAWINGS).then(function () {
       // The actions menu opens from a <summary> that holds only an icon: name it.
       var menu = target.querySelector("details > summary");
       if (menu) { menu.setAttribute("aria-label", words.menu_label); }
@@ -194,19 +197,25 @@
     });
   });
 
-  // Draws *spec* in *target*; given the *available* width, again with the panels' width
-  // that makes it fit while the last drawing was wider or narrower (*drawings* left).
-  function draw(target, spec, available, made, drawings) {
+  // Draws *spec* in *target*, again with the panels' width that makes it *available* px
+  // wide while the last drawing was wider or narrower (*drawings* left).  A chart not yet
+  // *fitted* (a larger screen's) that was drawn wider than its figure is fitted first.
+  function draw(target, spec, available, made, fitted, drawings) {
     return window.vegaEmbed(target, spec, embedOptions()).then(function (result) {
-      if (available === null) { return result; }
-      var width = drawings > 1 ? fittedWidth(spec, target, available, made) : null;
+      var width = null;
+      if (drawings > 1 && !fitted && drawnWidth(target) > available + 1) {
+        fitToWidth(spec, available);
+        width = (spec.spec || spec).width;
+      } else if (drawings > 1 && fitted) {
+        width = fittedWidth(spec, target, available, made);
+      }
       if (width === null) {
         scaleToFit(target, available);
         return result;
       }
       (spec.spec || spec).width = width;
       result.finalize();
-      return draw(target, spec, available, made, drawings - 1);
+      return draw(target, spec, available, made, true, drawings - 1);
     });
   }
 
