@@ -393,9 +393,9 @@ def render_pages(job: _RenderJob, indexes: list[int], files: SiteFiles, workers:
     as they come, their chart images made in a thread meanwhile and after, while the
     build indexes the pages and writes the data files (many pages, with --jobs 1 or where
     this process cannot fork, are rendered and written one by one, each with its
-    images); in a *one_shot*
-    process (one that ends after this build, so that it may no longer fork does not
-    matter), vl-convert's runtime starts in a thread of its own first."""
+    images); in a *one_shot* process (one that ends after this build, so that it may no
+    longer fork does not matter), vl-convert's runtime starts in a thread of its own
+    first."""
     if workers < 2 or len(indexes) < PARALLEL_FROM or not can_fork():
         job.setup()
         if any(job.pages[i].chart_maker for i in indexes):

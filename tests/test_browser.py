@@ -178,7 +178,7 @@ def test_on_a_phone_every_live_chart_fits_its_figure(server, open_page, real_sit
         assert not errors(messages), (path, messages)
 
 
-def test_on_a_phone_long_labels_and_figures_take_two_lines(server, open_page):
+def test_on_a_phone_long_labels_and_figures_are_broken_into_lines(server, open_page):
     # The program's comparison names regions and years beside its bars ("Provinsi Papua
     # Barat Daya (2023)"): too long for a phone in one line, but never cut short.
     page, _ = open_page(server + PAGES["program"], width=360)

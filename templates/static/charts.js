@@ -3,13 +3,13 @@
 // stays as the fallback when JavaScript or the bundle is missing (and for print).
 // Charts are made about 700 px wide; in a narrower figure (a phone) the live chart is
 // drawn with narrower panels, its title and sources broken into lines, long labels
-// beside the bars in two lines and the legend in rows, so its text keeps its real size
+// beside the bars in lines too and the legend in rows, so its text keeps its real size
 // instead of the whole image being scaled down.  The panels' width is first guessed,
 // then set from what was drawn (up to DRAWINGS times), so that the chart, labels and
 // all, fits its figure; what still does not (a legend wider than the figure, panels at
-// their narrowest) is scaled down to fit, as the static image is.  A chart wider than
-// its figure on a larger screen (a national comparison's long labels) has its panels
-// narrowed the same way.
+// their narrowest) is scaled down to fit, as the static image is.  A chart drawn wider
+// than its figure on a larger screen (a national comparison's line of sources) is
+// fitted the same way.
 (function () {
   "use strict";
   var FULL_WIDTH = 700;   // px: a figure this wide takes the chart as it was made
@@ -17,8 +17,8 @@
   var MIN_PANEL = 64;     // px: the narrowest panel still worth drawing
   var DRAWINGS = 4;       // at most, to find the panels' width
   var LINE_STEP = 12;     // px a line of a label beside the bars adds to the bars' step
-  // A label beside the bars longer than this many characters takes two lines, and so
-  // does a figure at a bar's end (about 18 and 20 in a 300 px figure).
+  // A label beside the bars longer than this many characters is broken into lines, and
+  // so is a figure at a bar's end (about 18 and 20 in a 300 px figure).
   function labelChars(available) { return Math.max(12, Math.round(available / 17)); }
   function figureChars(available) { return Math.max(14, Math.round(available / 15)); }
 
@@ -26,20 +26,9 @@
   // reckoning half an em and a little for a character.
   function wrapLines(text, width, size) {
     var most = Math.max(12, Math.floor(width / (0.56 * size)));
-    var lines = [];
-    [].concat(text).forEach(function (part) {
-      var line = "";
-      String(part).split(" ").forEach(function (word) {
-        if (line && (line + " " + word).length > most) {
-          lines.push(line);
-          line = word;
-        } else {
-          line = line ? line + " " + word : word;
-        }
-      });
-      lines.push(line);
-    });
-    return lines;
+    return [].concat(text).reduce(function (lines, part) {
+      return lines.concat(breakText(String(part), most));
+    }, []);
   }
 
   // The spec, changed in place to fit a figure *available* px wide.
@@ -77,9 +66,9 @@
         var field = text.field + "_lines", most = 1;
         rows.forEach(function (row) {
           var value = row[text.field];
-          row[field] = typeof value === "string" && value.length > figureMost
-            ? breakText(value, figureMost) : value;
-          most = Math.max(most, Array.isArray(row[field]) ? row[field].length : 1);
+          var broken = typeof value === "string" ? breakText(value, figureMost) : [value];
+          row[field] = broken.length > 1 ? broken : value;
+          most = Math.max(most, broken.length);
         });
         if (most > 1) {
           layer.encoding.text = Object.assign({}, text, { field: field });
@@ -88,20 +77,20 @@
       }
     });
     if (lines > 1) { inner.height = { step: Math.max(20, LINE_STEP * lines + 6) }; }
-    var row = spec.facet && spec.facet.row;
-    if (row && row.field) {
+    var facetRow = spec.facet && spec.facet.row;
+    if (facetRow && facetRow.field) {
       // (datum.value: Vega-Lite writes a header's datum.label into the expression as a
       // conditional of its own, without brackets, so a comparison with it goes wrong)
-      var headings = brokenValues(rows, row.field, figureMost, "datum.value");
+      var headings = brokenValues(rows, facetRow.field, figureMost, "datum.value");
       if (headings.expr) {
-        row.header = Object.assign({}, row.header, { labelExpr: headings.expr });
+        facetRow.header = Object.assign({}, facetRow.header, { labelExpr: headings.expr });
       }
     }
   }
 
-  // *text* in lines of at most *most* characters where it can be: a range broken after
-  // its dash ("Rp100 juta\u2013" / "Rp200 juta"), a longer part at its spaces; never
-  // cut short.
+  // *text* as lines of at most *most* characters where it can be (one line if it fits):
+  // a range broken after its dash ("Rp100 juta\u2013" / "Rp200 juta"), a longer part at
+  // its spaces; never cut short.
   function breakText(text, most) {
     var tokens = [];
     text.split("\u2013").forEach(function (part, i, parts) {
@@ -123,7 +112,7 @@
       }
     });
     lines.push(line);
-    return lines.length > 1 ? lines : text;
+    return lines;
   }
 
   // For the values of *field* in *rows* longer than *most* characters: a Vega expression
@@ -137,7 +126,7 @@
       var value = row[field], key = "k:" + value;
       if (typeof value !== "string" || value.length <= most || key in table) { return; }
       var broken = breakText(value, most);
-      if (Array.isArray(broken)) {
+      if (broken.length > 1) {
         table[key] = broken;
         lines = Math.max(lines, broken.length);
       }
