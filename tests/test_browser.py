@@ -178,6 +178,34 @@ def test_on_a_phone_every_live_chart_fits_its_figure(server, open_page, real_sit
         assert not errors(messages), (path, messages)
 
 
+CHART_SIZES = """() => [...document.querySelectorAll('figure.chart.is-live')].map(f => {
+    const svg = f.querySelector('.chart-live svg');
+    return [parseFloat(svg.getAttribute('width')), f.clientWidth - 24,
+            parseFloat(svg.getAttribute('width')) / svg.viewBox.baseVal.width]; })"""
+"""[the chart's width, the room its figure gives it, the scale it is drawn at] of each
+live chart."""
+
+
+def test_a_chart_is_fitted_again_when_a_phone_is_turned(server, open_page):
+    # Drawn for a phone on its side, then turned upright: the charts are drawn again
+    # for the narrower figure (not left wider than it, nor only scaled down), and again
+    # as wide as at first when it is turned back.
+    page, messages = open_page(server + PAGES["chart-region"], width=740)
+    all_live(page)
+    on_its_side = page.evaluate(CHART_SIZES)
+    assert on_its_side and all(drawn > 400 for drawn, _, _ in on_its_side), on_its_side
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.wait_for_function(f"""() => ({CHART_SIZES})().every(
+        ([drawn, available, scale]) => drawn <= available + 1 && scale >= 0.9)""",
+                           timeout=20000)
+    page.set_viewport_size({"width": 740, "height": 360})
+    page.wait_for_function(f"""() => ({CHART_SIZES})().every(([drawn]) => drawn > 400)""",
+                           timeout=20000)
+    again = page.evaluate(CHART_SIZES)
+    assert sum(again, []) == pytest.approx(sum(on_its_side, []), abs=1), (again, on_its_side)
+    assert not errors(messages), messages
+
+
 def test_on_a_phone_long_labels_and_figures_are_broken_into_lines(server, open_page):
     # The program's comparison names regions and years beside its bars ("Provinsi Papua
     # Barat Daya (2023)"): too long for a phone in one line, but never cut short.

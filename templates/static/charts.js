@@ -9,7 +9,8 @@
 // all, fits its figure; what still does not (a legend wider than the figure, panels at
 // their narrowest) is scaled down to fit, as the static image is.  A chart drawn wider
 // than its figure on a larger screen (a national comparison's line of sources) is
-// fitted the same way.
+// fitted the same way, and every chart is fitted again when its figure's width changes
+// (a phone turned on its side).
 (function () {
   "use strict";
   var FULL_WIDTH = 700;   // px: a figure this wide takes the chart as it was made
@@ -17,6 +18,8 @@
   var MIN_PANEL = 64;     // px: the narrowest panel still worth drawing
   var DRAWINGS = 4;       // at most, to find the panels' width
   var LINE_STEP = 12;     // px a line of a label beside the bars adds to the bars' step
+  var REFIT_DELAY = 250;  // ms after the window's last change of size: charts refitted
+  var REFIT_MIN = 8;      // px: a figure's width must change by this much to draw again
   // A label beside the bars longer than this many characters is broken into lines, and
   // so is a figure at a bar's end (about 18 and 20 in a 300 px figure).
   function labelChars(available) { return Math.max(12, Math.round(available / 17)); }
@@ -166,25 +169,55 @@
   // The menu's words, in the page's language (from the message catalog, see base.html).
   var stringsBlock = document.getElementById("chart-strings");
   var words = stringsBlock ? JSON.parse(stringsBlock.textContent) : {};
-  var figures = document.querySelectorAll("figure.chart");
-  Array.prototype.forEach.call(figures, function (figure) {
+  var charts = [];
+  Array.prototype.forEach.call(document.querySelectorAll("figure.chart"), function (figure) {
     var specBlock = figure.querySelector("script.chart-spec");
     var target = figure.querySelector(".chart-live");
-    if (!specBlock || !target) { return; }
-    var spec = JSON.parse(specBlock.textContent);
-    var available = figure.clientWidth - 24; // less the figure's padding
-    var made = (spec.spec || spec).width, fitted = available < FULL_WIDTH;
-    if (fitted) { fitToWidth(spec, available); }
-    // (a chart that fits as it was made, as on most desktops, is drawn once)
-    draw(target, spec, available, made, fitted, DRAWINGS).then(function () {
-      // The actions menu opens from a <summary> that holds only an icon: name it.
-      var menu = target.querySelector("details > summary");
-      if (menu) { menu.setAttribute("aria-label", words.menu_label); }
-      figure.classList.add("is-live");
-    }).catch(function (error) {
-      if (window.console) { window.console.warn("chart kept static:", error); }
-    });
+    if (specBlock && target) { charts.push(liveChart(figure, specBlock.textContent, target)); }
   });
+  charts.forEach(function (chart) { chart.fit(); });
+  // A phone turned on its side, a window made narrower: each chart is drawn again for
+  // its figure's new width (once the resizing has stopped for a moment).
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(function () {
+      charts.forEach(function (chart) { chart.fit(); });
+    }, REFIT_DELAY);
+  });
+
+  // The live chart of *figure*, drawn in *target* from the spec *specText*: fit() draws
+  // it for the figure's width unless it was last drawn for (about) that width already.
+  // One drawing at a time: a fit asked for meanwhile is made when the drawing is over.
+  function liveChart(figure, specText, target) {
+    var drawnFor = null, shown = null, drawing = false, again = false;
+    function fit() {
+      if (drawing) { again = true; return; }
+      var available = figure.clientWidth - 24; // less the figure's padding
+      if (drawnFor !== null && Math.abs(available - drawnFor) < REFIT_MIN) { return; }
+      drawing = true;
+      drawnFor = available;
+      if (shown) { shown.finalize(); shown = null; }
+      var spec = JSON.parse(specText);
+      var made = (spec.spec || spec).width, fitted = available < FULL_WIDTH;
+      if (fitted) { fitToWidth(spec, available); }
+      // (a chart that fits as it was made, as on most desktops, is drawn once)
+      draw(target, spec, available, made, fitted, DRAWINGS).then(function (result) {
+        shown = result;
+        // The actions menu opens from a <summary> that holds only an icon: name it.
+        var menu = target.querySelector("details > summary");
+        if (menu) { menu.setAttribute("aria-label", words.menu_label); }
+        figure.classList.add("is-live");
+      }).catch(function (error) {  // (the static image shows again)
+        figure.classList.remove("is-live");
+        if (window.console) { window.console.warn("chart kept static:", error); }
+      }).then(function () {
+        drawing = false;
+        if (again) { again = false; fit(); }
+      });
+    }
+    return { fit: fit };
+  }
 
   // Draws *spec* in *target*, again with the panels' width that makes it *available* px
   // wide while the last drawing was wider or narrower (*drawings* left).  A chart not yet
