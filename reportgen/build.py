@@ -30,7 +30,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from functools import partial
 from itertools import repeat
 from pathlib import Path, PurePosixPath
@@ -564,9 +564,11 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
                cache_dir: Path | None = None, use_cache: bool = True, pdf: bool = False,
                workers: int | None = None, progress: Progress | None = None,
                show_first: bool = False, one_shot: bool = False,
-               charts: ChartWorker | None = None) -> BuildResult:
+               charts: ChartWorker | None = None, site_url: str | None = None) -> BuildResult:
     """Build the site (and, with *pdf*, ``report.pdf`` in it); raises ContentError or
-    BuildError and then leaves the previous site as it was.  *one_shot*: the process ends
+    BuildError and then leaves the previous site as it was.  *site_url*: the address the
+    site is published at, in place of ``site.yaml``'s ``url`` (an http(s) address: see
+    :func:`reportgen.validate.is_http_address`).  *one_shot*: the process ends
     after this build (the ``build`` command), which lets it start vl-convert early: for
     an incremental build, in a chart worker from the start (:class:`_EarlyCharts`), else
     in a thread when the pages are rendered here (see :func:`render_pages`); a process
@@ -588,7 +590,8 @@ def build_site(content_dir: Path, templates_dir: Path, out_dir: Path,
     try:
         with cache_in_use(cache_dir):
             result = _build_site(content_dir, templates_dir, out_dir, cache_dir, use_cache,
-                                 pdf, workers, progress, show_first, one_shot, charts, early)
+                                 pdf, workers, progress, show_first, one_shot, charts, early,
+                                 site_url)
     finally:
         if early is not None:
             early.stop()
@@ -627,7 +630,7 @@ class _EarlyCharts:
 def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir: Path | None,
                 use_cache: bool, pdf: bool, workers: int | None, progress: Progress | None,
                 show_first: bool, one_shot: bool, charts: ChartWorker | None,
-                early: _EarlyCharts | None) -> BuildResult:
+                early: _EarlyCharts | None, site_url: str | None) -> BuildResult:
     check_out_dir(out_dir, content_dir, templates_dir)
     timings = Timings()  # (cache_dir: as build_site resolved it)
     workers = workers or os.cpu_count() or 1
@@ -639,7 +642,7 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
     previous = earlier = None  # (earlier: the last build's state, whatever it was made from)
     if cache_dir and content_dir.is_dir() and (templates_dir / "base.html").is_file():
         with timings.stage("compare inputs"):
-            digest = inputs_digest(content_dir, templates_dir, pdf)
+            digest = inputs_digest(content_dir, templates_dir, pdf, site_url)
             everything = all_inputs_digest(digest, content_dir)
             earlier = load_state(cache_dir, out_dir)
             if earlier and not earlier.intact(out_dir):
@@ -661,6 +664,8 @@ def _build_site(content_dir: Path, templates_dir: Path, out_dir: Path, cache_dir
         content, problems = load_content(content_dir, cache=fact_cache, workers=workers)
     if content is None:
         raise ContentError(problems)
+    if site_url:  # (a new Site: the loaded one may be held for the next load, as it is)
+        content.site = replace(content.site, url=site_url)
     warnings = [p for p in problems if p.severity == "warning"]
     layout = layout_digest(content)
     if previous is not None and previous.layout != layout:

@@ -60,14 +60,16 @@ def library_versions() -> str:
     return " ".join(f"{name}={library_version(name)}" for name in OUTPUT_LIBRARIES)
 
 
-def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool) -> str:
+def inputs_digest(content_dir: Path, templates_dir: Path, pdf: bool,
+                  site_url: str | None = None) -> str:
     """A hash of what every page depends on: reportgen's code, the libraries of
-    :data:`OUTPUT_LIBRARIES`, the site settings (:data:`SHARED_INPUTS`) and the
-    templates; not the fact files, the registries of records nor the prose pages, which
-    are compared fact by fact, record by record and page by page (the menu's titles of
-    the prose pages are in :func:`layout_digest`)."""
-    digest = hashlib.sha256(
-        f"{STATE_FORMAT} {code_version()} {library_versions()} pdf={pdf}".encode())
+    :data:`OUTPUT_LIBRARIES`, the site settings (:data:`SHARED_INPUTS`, and *site_url*,
+    the address given in place of theirs) and the templates; not the fact files, the
+    registries of records nor the prose pages, which are compared fact by fact, record
+    by record and page by page (the menu's titles of the prose pages are in
+    :func:`layout_digest`)."""
+    digest = hashlib.sha256(f"{STATE_FORMAT} {code_version()} {library_versions()} "
+                            f"pdf={pdf} url={site_url or ''}".encode())
     paths = [content_dir / f"{name}.yaml" for name in SHARED_INPUTS]
     paths += sorted(p for p in templates_dir.rglob("*") if p.is_file())
     for path in paths:

@@ -105,6 +105,16 @@ class _ProgressLine:
             click.echo("", err=True)
 
 
+def _http_address(_context, _parameter, value: str | None) -> str | None:
+    """--url's check: an http(s) address, as site.yaml's url must be."""
+    from .validate import is_http_address
+
+    if value is not None and not is_http_address(value):
+        raise click.BadParameter(f"{value!r} is not an http(s) address "
+                                 "(write it whole: https://example.org/laporan/)")
+    return value
+
+
 @main.command()
 @_content_option
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
@@ -118,18 +128,22 @@ class _ProgressLine:
               help="Processes that render pages (default: one per core).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the time spent per stage.")
+@click.option("--url", "site_url", callback=_http_address, metavar="URL",
+              help="The address the site is published at, in place of site.yaml's url: "
+                   "sitemap.xml, og:url and the 404 page's links use it.")
 def build(content_dir: Path, templates_dir: Path, out_dir: Path, no_cache: bool,
-          pdf: bool, jobs: int | None, quiet: bool, verbose: bool) -> None:
+          pdf: bool, jobs: int | None, quiet: bool, verbose: bool,
+          site_url: str | None) -> None:
     """Check the content and build the site (incrementally when a previous build exists)."""
     if not _build_and_report(content_dir, templates_dir, out_dir, not no_cache, pdf, jobs,
-                             quiet, verbose, one_shot=True):
+                             quiet, verbose, one_shot=True, site_url=site_url):
         sys.exit(1)
 
 
 def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use_cache: bool,
                       pdf: bool, jobs: int | None, quiet: bool, verbose: bool,
                       show_first: bool = False, one_shot: bool = False,
-                      charts=None):
+                      charts=None, site_url: str | None = None):
     """Build once and print the outcome: the BuildResult, or None when the build failed."""
     progress = _ProgressLine(enabled=not quiet and sys.stderr.isatty())
     try:
@@ -138,7 +152,8 @@ def _build_and_report(content_dir: Path, templates_dir: Path, out_dir: Path, use
         started = time.perf_counter()
         result = build_site(content_dir, templates_dir, out_dir, use_cache=use_cache,
                             pdf=pdf, workers=jobs, progress=progress,
-                            show_first=show_first, one_shot=one_shot, charts=charts)
+                            show_first=show_first, one_shot=one_shot, charts=charts,
+                            site_url=site_url)
     except ContentError as exc:
         progress.close()
         _print_problems(exc.problems)

@@ -48,7 +48,8 @@ SITE = [
     FieldSpec("description", "text", True, "One-sentence description, in Indonesian."),
     FieldSpec("description_en", "text", True, "One-sentence description in English."),
     FieldSpec("url", "url?", False, "Address the site is published at, e.g. "
-              "'https://example.org/laporan/': makes sitemap.xml and og:url absolute."),
+              "'https://example.org/laporan/': makes sitemap.xml and og:url absolute "
+              "('reportgen build --url' takes its place)."),
 ]
 
 SOURCE = [

@@ -28,6 +28,11 @@ _GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}([.,])\d{3}(?:\1\d{3})*$")
 """Digits grouped in threes by dots or by commas: 7.500, 1.250.000, 7,500."""
 
 
+def is_http_address(text: str) -> bool:
+    """Whether *text* is an http(s) address as the content's ``url`` fields take them."""
+    return bool(_URL.match(text))
+
+
 def link_allowed(url: str) -> bool:
     """A link a Markdown page may make: an http(s) address, or a path or anchor in the site."""
     scheme = _SCHEME.match(url)

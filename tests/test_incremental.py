@@ -199,6 +199,25 @@ def test_template_change_rebuilds_every_page(project):
     assert "Unduh data:" in (out / "index.html").read_text()
 
 
+def test_another_site_address_rebuilds_every_page(project):
+    # The address the site is published at shows on every page (og:url) and in the
+    # sitemap: the same one given again changes nothing, another renders every page, and
+    # so does giving none again.
+    root, content, templates = project
+    cache, out = root / "cache", root / "site"
+    build_site(content, templates, out, cache_dir=cache, site_url="https://a.example.org/")
+    same = build_site(content, templates, out, cache_dir=cache,
+                      site_url="https://a.example.org/")
+    assert same.mode == "unchanged"
+    for url in ("https://b.example.org/laporan/", None):
+        again = build_site(content, templates, out, cache_dir=cache, site_url=url)
+        assert again.mode == "full" and again.rendered == again.pages
+        clean = root / f"clean-{url is None}"
+        build_site(content, templates, clean, use_cache=False, site_url=url)
+        assert all_files(out) == all_files(clean)
+    assert "og:url" not in (out / "index.html").read_text()
+
+
 def test_added_disagreeing_fact_updates_the_other_facts_pages(project):
     root, content, templates = project
     cache, out, clean = root / "cache", root / "site", root / "clean"

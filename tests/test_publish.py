@@ -41,7 +41,8 @@ def step_using(action: str, name: str = "site.yml", job: str = "build") -> dict:
 def build_step(name: str = "site.yml", job: str = "build") -> int:
     """The index of the step that builds the site with the project's defaults."""
     runs = [step.get("run", "") for step in steps(name, job)]
-    build = next(i for i, run in enumerate(runs) if run.startswith("./tasks site"))
+    build = next(i for i, run in enumerate(runs)
+                 if any(line.startswith("./tasks site") for line in run.splitlines()))
     assert "--out" not in runs[build] and "--no-cache" not in runs[build]
     return build
 
@@ -84,6 +85,37 @@ def test_pull_requests_build_from_the_last_published_build(monkeypatch):
                    for step in steps("content.yml", "check"))  # (main's builds only)
     names = [step.get("uses", "") for step in steps("content.yml", "check")]
     assert names.index(restore["uses"]) < build_step("content.yml", "check")
+
+
+def test_both_workflows_build_with_the_address_pages_publishes_at(tmp_path):
+    # Published: sitemap.xml and og:url need the site's address, and the 404 page (which
+    # Pages serves at any depth) its path; a pull request's build is given the same, or
+    # it could not go on from the published build (the address shows on every page).
+    pages = step_using("actions/configure-pages")
+    names = [step.get("uses", "") for step in steps()]
+    assert names.index(pages["uses"]) < build_step()
+    assert steps()[build_step()]["run"] == (
+        f'./tasks site --verbose --url "${{{{ steps.{pages["id"]}.outputs.base_url }}}}/"')
+    assert workflow()["jobs"]["build"]["permissions"] == {"contents": "read", "pages": "read"}
+    in_pr = step_using("actions/configure-pages", "content.yml", "check")
+    assert in_pr["continue-on-error"] is True  # (Pages off: the build goes on, unaddressed)
+    build = steps("content.yml", "check")[build_step("content.yml", "check")]
+    assert build["env"]["PAGES_URL"] == f"${{{{ steps.{in_pr['id']}.outputs.base_url }}}}"
+    assert workflow("content.yml")["permissions"] == {"contents": "read", "pages": "read"}
+
+    def pr_build_args(pages_url: str) -> list[str]:
+        fake = tmp_path / "tasks"  # stands for ./tasks: prints what it was given
+        fake.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\n')
+        fake.chmod(0o755)
+        done = subprocess.run(["bash", "-e", "-c", build["run"]], cwd=tmp_path,
+                              env={**os.environ, "PAGES_URL": pages_url},
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    assert pr_build_args("https://contoh.github.io/laporan") == [
+        "site", "--verbose", "--url", "https://contoh.github.io/laporan/"]
+    assert pr_build_args("") == ["site", "--verbose"]
 
 
 def installs(name: str, job: str) -> list[str]:

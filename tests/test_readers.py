@@ -228,6 +228,40 @@ def test_sitemap_and_og_url_are_absolute_when_site_yaml_has_the_url(copy_fixture
     assert 'href="/laporan/static/style.css"' in html(out, "404.html")
 
 
+def test_the_address_given_to_build_is_the_one_the_site_uses(copy_fixture, tmp_path):
+    # (as the workflow builds it, with the address Pages gives: site.yaml has none)
+    content = copy_fixture("minimal/content")
+    out = tmp_path / "site"
+    given = run_cli("build", "--content", content, "--out", out,
+                    "--url", "https://contoh.github.io/laporan/")
+    assert given.exit_code == 0, given.output
+    locs = [u.findtext(f"{SITEMAP}loc") for u in ET.parse(out / "sitemap.xml").getroot()]
+    assert locs and all(loc.startswith("https://contoh.github.io/laporan/") for loc in locs)
+    region = html(out, "regions/kota-contoh/index.html")
+    assert ('<meta property="og:url" content="https://contoh.github.io/laporan/regions/'
+            'kota-contoh/index.html">') in region
+    assert 'href="/laporan/static/style.css"' in html(out, "404.html")
+    # In place of site.yaml's own (a mirror, say).
+    site_yaml = content / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "url: https://example.org/laporan\n")
+    assert run_cli("build", "--content", content, "--out", out,
+                   "--url", "https://cermin.example.net/").exit_code == 0
+    assert ('<meta property="og:url" content="https://cermin.example.net/regions/kota-contoh/'
+            'index.html">') in html(out, "regions/kota-contoh/index.html")
+    assert 'href="/static/style.css"' in html(out, "404.html")
+
+
+@pytest.mark.parametrize("url", ["contoh.github.io/laporan", "ftp://example.org/",
+                                 "https://example.org/a b", "javascript:alert(1)"])
+def test_build_refuses_an_address_that_is_not_http(copy_fixture, tmp_path, url):
+    out = tmp_path / "site"
+    refused = run_cli("build", "--content", copy_fixture("minimal/content"), "--out", out,
+                      "--url", url)
+    assert refused.exit_code == 2
+    assert f"Invalid value for '--url': {url!r} is not an http(s) address" in refused.output
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("folder", ["minimal", "real"])
 def test_sitemap_dates_are_the_dates_each_page_shows(folder):
     """sitemap.xml works the dates out for all pages at once; each equals the
