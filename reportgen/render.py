@@ -40,13 +40,14 @@ from .search import SEARCH_PAGE, SEARCHABLE_KINDS
 from .validate import link_allowed
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Note:
-    """A numbered citation on one page: a fact's figure and one of its sources."""
+    """A numbered citation on one page: a quoted sentence of a source, and the figures on
+    the page it is cited for (one sentence often states two figures: they share a note)."""
 
     number: int
-    fact: Fact
     citation: Citation
+    facts: list[Fact]  # in the order the page shows them
     lang: str = PRIMARY
 
     @property
@@ -63,16 +64,38 @@ class Note:
 
 def number_citations(facts: list[Fact], lang: str = PRIMARY
                      ) -> tuple[dict[str, list[Note]], list[Note]]:
-    """Number every (fact, source) pair in display order: per fact, and as one list."""
+    """Number the quoted sentences the figures cite, in display order: the notes of each
+    fact, and all of them as one list.  Figures that cite the same sentence of the same
+    source (with the same translation) share its note and its number."""
     by_fact: dict[str, list[Note]] = {}
     ordered: list[Note] = []
+    by_sentence: dict[tuple, Note] = {}
     for fact in facts:
         if fact.id in by_fact:
             continue
-        notes = [Note(len(ordered) + i + 1, fact, c, lang) for i, c in enumerate(fact.citations)]
-        by_fact[fact.id] = notes
-        ordered.extend(notes)
+        notes = by_fact[fact.id] = []
+        for citation in fact.citations:
+            key = (citation.source.id, citation.quote, citation.quote_en)
+            note = by_sentence.get(key)
+            if note is None:
+                note = by_sentence[key] = Note(len(ordered) + 1, citation, [], lang)
+                ordered.append(note)
+            if note.facts and note.facts[-1] is fact:
+                continue  # (the same sentence cited twice for one figure: one marker)
+            note.facts.append(fact)
+            notes.append(note)
     return by_fact, ordered
+
+
+def backlink_label(index: int) -> str:
+    """The label of a note's link back to its *index*-th figure (from 0) when it has
+    several: a, b ... z, aa, ab ..."""
+    label = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        label = "abcdefghijklmnopqrstuvwxyz"[rest] + label
+    return label
 
 
 def json_for_script(data: object) -> Markup:
@@ -131,7 +154,7 @@ def make_environment(templates_dir: Path, lang: str = PRIMARY,
     env.tests["translated"] = lambda thing, field: is_translated(thing, field, lang)
     env.globals.update(statuses=STATUSES, qualifiers=QUALIFIERS, units=UNITS,
                        region_kinds=REGION_KINDS, program_kinds=PROGRAM_KINDS,
-                       path_for=path_for, home_path=home_path, lang=lang,
+                       path_for=path_for, home_path=home_path, lang=lang, backlink_label=backlink_label,
                        in_language=lambda other: translations(other).gettext)
     return env
 

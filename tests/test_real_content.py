@@ -96,6 +96,37 @@ def test_every_fact_is_on_its_page_with_value_and_citation(real_site, content):
             assert any(c.source.publisher in note.text for c in fact.citations)
 
 
+def test_a_sentence_is_listed_once_however_many_figures_cite_it(real_site):
+    # Every page: no quoted sentence twice in its list; each note links back to every
+    # figure that cites it, and each of those figures' markers leads to that note.
+    merged = {}
+    for path in real_site.rglob("*.html"):
+        html = Page.read(path)
+        notes = [li for li in html.find_all("li") if (li.attrs.get("id") or "").startswith("cite-")]
+        sentences = [(html.descendants(li, "q")[0].text,  # (and the source's page)
+                      next(a.attrs["href"].split("#")[0] for a in html.descendants(li, "a")
+                           if not a.attrs["href"].startswith("#")
+                           and a.attrs.get("class") != "url")) for li in notes]
+        assert len(set(sentences)) == len(sentences), path
+        for li in notes:
+            backs = [a.attrs["href"][1:] for a in html.descendants(li, "a")
+                     if a.attrs["href"].startswith("#")]
+            assert backs, (path, li.attrs["id"])
+            for fact_id in backs:
+                figure = html.by_id(fact_id)
+                assert figure is not None, (path, fact_id)
+                assert f"#{li.attrs['id']}" in [a.attrs["href"]
+                                                 for a in html.descendants(figure, "a")]
+            if len(backs) > 1:
+                merged[path.relative_to(real_site).as_posix(), li.attrs["id"]] = backs
+    # The ANTARA sentence gives Kota Sorong's budget and the workers it protects: one
+    # note on its program's page, linked back to both figures (a, b).
+    assert merged[("programs/jkk/index.html", "cite-1")] == [
+        "kota-sorong-target-pekerja-rentan-2024", "kota-sorong-anggaran-iuran-2024"]
+    note = Page.read(real_site / "en/programs/jkk/index.html").by_id("cite-1")
+    assert note.text.split("↩")[1].split() == ["a", "b"]
+
+
 def test_every_page_cites_every_figure_it_shows(real_site):
     for path in real_site.rglob("*.html"):
         html = Page.read(path)

@@ -190,3 +190,10 @@ def test_large_program_gets_a_page_per_province(tmp_path, monkeypatch):
     assert part.by_id("kota-contoh-target-2024") is not None
     assert part.by_id("kota-contoh-anggaran-2024") is not None
     assert "Iuran dibayar APBD: Provinsi Contoh" in part.html
+
+
+def test_backlinks_of_a_note_are_lettered_without_end():
+    from reportgen.render import backlink_label
+
+    assert [backlink_label(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
+        "a", "b", "z", "aa", "ab", "az", "ba", "zz", "aaa"]
