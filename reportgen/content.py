@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Iterator
 
 from . import schema
-from .crosscheck import disagreement_map, disagreement_problems, find_disagreements
+from .crosscheck import (disagreement_map, disagreement_problems, find_disagreements,
+                         translation_problems)
 from .errors import Problem, current_file, display_path, display_paths
 from .factcache import FactFileCache, freeze, record_prints, thaw
 from .loader import SourceFile, YamlMap, find_content_files, parse_yaml
@@ -96,6 +97,7 @@ def load_content(content_dir: Path, base: Path | None = None, partial: bool = Fa
         cited = builder.check_cited(sources, facts)
         found = find_disagreements(facts)
         problems.extend(disagreement_problems(found))
+        problems.extend(translation_problems(facts))
         disagreements = found[0]
     pages = builder.pages(files["pages"], base)
 
@@ -363,8 +365,14 @@ class _ContentBuilder:
                 continue
             source = resolve(item.loc_of("source"), cited["source"], sources, "source")
             if source is not None:
-                citations.append(Citation(source, " ".join(cited["quote"].split()),
-                                          cited.get("quote_en"),
+                quote = " ".join(cited["quote"].split())
+                if any(c.source is source and c.quote == quote for c in citations):
+                    self.add((checker.file.display, *item_loc), "RG310",
+                             f"the same sentence of '{source.id}' is cited twice for this "
+                             "figure", "remove one of the two citations")
+                    ok = False
+                    continue
+                citations.append(Citation(source, quote, cited.get("quote_en"),
                                           (checker.file.display, *item.loc_of("quote"))))
         self.check_value(values, data, checker.file.display)  # even when other fields are wrong
         if not ok:

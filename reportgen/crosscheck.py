@@ -6,6 +6,7 @@
 - :func:`find_disagreements`: facts about the same region, metric, period and status
   that different sources give different values for (reported, and shown side by side),
   or the same value recorded twice instead of one fact citing both sources.
+- :func:`translation_problems`: one sentence of a source given two translations.
 """
 
 from __future__ import annotations
@@ -115,6 +116,27 @@ def disagreement_problems(found: tuple[list[Disagreement], list[tuple[Fact, Fact
         problems.append(Problem(*second.loc, "RG308", f"fact '{second.id}' repeats the figure "
                                 f"of '{first.id}'", "make it one fact that cites both sources",
                                 "warning"))
+    return problems
+
+
+def translation_problems(facts: list[Fact]) -> list[Problem]:
+    """A warning for each citation that translates a sentence of a source otherwise than
+    the first fact (by id) to translate it: the pages list a sentence once, with the
+    first translation given."""
+    first: dict[tuple[str, str], tuple[Fact, str]] = {}
+    problems = []
+    for fact in sorted(facts, key=lambda f: f.id):
+        for citation in fact.citations:
+            if not citation.quote_en:
+                continue
+            key = (citation.source.id, citation.quote)
+            other = first.setdefault(key, (fact, citation.quote_en))
+            if other[1] != citation.quote_en:
+                problems.append(Problem(*citation.loc, "RG311", "this sentence of "
+                                        f"'{citation.source.id}' is translated otherwise for "
+                                        f"'{other[0].id}'", "give it the same quote_en "
+                                        "wherever it is quoted: a page lists the sentence "
+                                        "once, with the first translation", "warning"))
     return problems
 
 

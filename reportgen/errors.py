@@ -53,6 +53,8 @@ RULES: dict[str, str] = {
     "RG307": "sources disagree on a figure",
     "RG308": "the same figure recorded as two facts",
     "RG309": "source names no article text to verify against",
+    "RG310": "the same sentence cited twice for one figure",
+    "RG311": "one quoted sentence translated two ways",
     # Pages and templates
     "RG401": "Markdown page problem",
     "RG402": "template error",

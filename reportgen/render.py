@@ -66,7 +66,8 @@ def number_citations(facts: list[Fact], lang: str = PRIMARY
                      ) -> tuple[dict[str, list[Note]], list[Note]]:
     """Number the quoted sentences the figures cite, in display order: the notes of each
     fact, and all of them as one list.  Figures that cite the same sentence of the same
-    source (with the same translation) share its note and its number."""
+    source share its note and its number; the note shows the first translation given
+    (``reportgen check`` warns of another: RG311)."""
     by_fact: dict[str, list[Note]] = {}
     ordered: list[Note] = []
     by_sentence: dict[tuple, Note] = {}
@@ -75,11 +76,13 @@ def number_citations(facts: list[Fact], lang: str = PRIMARY
             continue
         notes = by_fact[fact.id] = []
         for citation in fact.citations:
-            key = (citation.source.id, citation.quote, citation.quote_en)
+            key = (citation.source.id, citation.quote)
             note = by_sentence.get(key)
             if note is None:
                 note = by_sentence[key] = Note(len(ordered) + 1, citation, [], lang)
                 ordered.append(note)
+            elif note.citation.quote_en is None and citation.quote_en:
+                note.citation = citation
             if note.facts and note.facts[-1] is fact:
                 continue  # (the same sentence cited twice for one figure: one marker)
             note.facts.append(fact)
@@ -213,6 +216,14 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
         root = site_base(content)
     shown = page.facts + [f for chart in page.charts for f in chart.facts]
     notes_by_fact, notes = number_citations(shown, page.lang)
+    # A figure shown only in a chart (a national program page's: its figures are on the
+    # province pages) has its anchor, for the notes' links back, in the first chart's
+    # data table that shows it.
+    anchored = {fact.id for fact in page.facts}
+    chart_anchors = {}
+    for chart in page.charts:
+        chart_anchors[chart.name] = {fact.id for fact in chart.facts} - anchored
+        anchored |= chart_anchors[chart.name]
     pgettext = translations(page.lang).pgettext  # the menu: pgettext("nav", "Wilayah")
 
     def href(target) -> str:
@@ -235,6 +246,7 @@ def page_context(content: Content, page: Page, chart_files: dict[str, str]) -> d
         "og_locale": OG_LOCALES[page.lang],
         "notes_by_fact": notes_by_fact,
         "notes": notes,
+        "chart_anchors": chart_anchors,
         "chart_files": chart_files,
         "has_charts": bool(page.charts),
         "chart_locale": d3_format_locale(page.lang),

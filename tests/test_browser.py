@@ -206,6 +206,23 @@ def test_a_chart_is_fitted_again_when_a_phone_is_turned(server, open_page):
     assert not errors(messages), messages
 
 
+def test_a_chart_that_fails_to_draw_again_shows_its_image_and_is_tried_again(server,
+                                                                            open_page):
+    page, _ = open_page(server + PAGES["chart-region"], width=740)
+    all_live(page)
+    page.evaluate("""() => { window.keptEmbed = window.vegaEmbed;
+        window.vegaEmbed = () => Promise.reject(new Error('no drawing')); }""")
+    page.set_viewport_size({"width": 600, "height": 740})
+    page.wait_for_function("""() => [...document.querySelectorAll('figure.chart')]
+        .every(f => !f.classList.contains('is-live'))""", timeout=20000)
+    assert page.locator("figure.chart .chart-static").first.is_visible()
+    # Drawing works again: a change of width too small to redraw a live chart for is
+    # enough to try the failed one again.
+    page.evaluate("() => { window.vegaEmbed = window.keptEmbed; }")
+    page.set_viewport_size({"width": 596, "height": 740})
+    all_live(page)
+
+
 def test_on_a_phone_long_labels_and_figures_are_broken_into_lines(server, open_page):
     # The program's comparison names regions and years beside its bars ("Provinsi Papua
     # Barat Daya (2023)"): too long for a phone in one line, but never cut short.

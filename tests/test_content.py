@@ -369,6 +369,47 @@ def test_citation_with_blank_quote(content_dir):
     assert_error(content_dir, "RG302", FACTS, 39, "citation has no quote")
 
 
+def test_the_same_sentence_cited_twice_for_one_figure(content_dir):
+    # (white space in the quote aside: it is folded)
+    edit(content_dir, FACTS, "        quote: Anggaran tahun ini 2,2 miliar rupiah.\n",
+         "        quote: Anggaran tahun ini 2,2 miliar rupiah.\n"
+         "      - source: harian-2024-03-01\n"
+         "        quote: Pemerintah  kota menganggarkan\n          Rp2,2 miliar.\n")
+    problem = assert_error(content_dir, "RG310", FACTS, 40,
+                           "the same sentence of 'harian-2024-03-01' is cited twice")
+    assert problem.column == 9 and problem.hint == "remove one of the two citations"
+
+
+def test_one_sentence_translated_two_ways_is_a_warning(content_dir):
+    # The target's sentence, quoted again for another figure with another translation.
+    second = """  - id: kota-contoh-target-2024-lagi
+    region: kota-contoh
+    programs: [jkk]
+    metric: participants-protected
+    value: {low: 1500, high: 2000}
+    unit: people
+    period: "2025"
+    status: target
+    qualifier: about
+    sources:
+      - source: harian-2024-03-01
+        quote: Tahun ini targetnya sekitar 1500 hingga 2000 orang.
+        quote_en: The target this year is 1,500 to 2,000 people.
+"""
+    path = content_dir / FACTS
+    path.write_text(path.read_text(encoding="utf-8") + second, encoding="utf-8")
+    content, problems = load(content_dir)
+    assert content is not None and problems == []  # one translation: nothing to say
+    edit(content_dir, FACTS, "2000 orang.\n  - id: kota-contoh-anggaran-2024",
+         "2000 orang.\n        quote_en: This year the target is about 1,500 to 2,000 people."
+         "\n  - id: kota-contoh-anggaran-2024")
+    content, problems = load(content_dir)
+    assert content is not None
+    problem = the_problem(problems, "RG311")
+    assert (problem.severity, problem.line, problem.column) == ("warning", 52, 16)  # its quote
+    assert "is translated otherwise for 'kota-contoh-target-2024'" in problem.message
+
+
 def test_uncited_source_is_only_a_warning(content_dir):
     edit(content_dir, "sources.yaml", "sources:\n", UNCITED_SOURCE)
     content, problems = load(content_dir)

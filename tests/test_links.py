@@ -110,6 +110,22 @@ def test_every_link_anchor_and_asset_resolves(site):
     assert broken_references(site) == []
 
 
+def test_every_link_resolves_when_programs_are_split_by_province(tmp_path, monkeypatch):
+    # A national program's page then shows its figures only in its chart: the notes'
+    # links back lead to the chart's data table.
+    import reportgen.pages as pages_module
+    from reportgen.build import build_site
+    from tests.conftest import DATA, TEMPLATES
+
+    monkeypatch.setattr(pages_module, "PROGRAM_PAGE_LIMIT", 1)
+    out = tmp_path / "site"
+    build_site(DATA / "minimal" / "content", TEMPLATES, out, use_cache=False)
+    assert broken_references(out) == []
+    index = Page.read(out / "programs" / "iuran-apbd" / "index.html")
+    row = index.by_id("kota-contoh-target-2024")
+    assert row is not None and row.tag == "tr"
+
+
 def test_every_chart_image_is_shown_somewhere(site):
     assert unreferenced_charts(site) == []
 

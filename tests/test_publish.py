@@ -94,11 +94,14 @@ def test_both_workflows_build_with_the_address_pages_publishes_at(tmp_path):
     pages = step_using("actions/configure-pages")
     names = [step.get("uses", "") for step in steps()]
     assert names.index(pages["uses"]) < build_step()
-    assert steps()[build_step()]["run"] == (
-        f'./tasks site --verbose --url "${{{{ steps.{pages["id"]}.outputs.base_url }}}}/"')
+    build = steps()[build_step()]
+    assert build["run"] == './tasks site --verbose --url "$SITE_URL"'
+    assert build["env"]["SITE_URL"] == f"${{{{ steps.{pages['id']}.outputs.base_url }}}}/"
     assert workflow()["jobs"]["build"]["permissions"] == {"contents": "read", "pages": "read"}
     in_pr = step_using("actions/configure-pages", "content.yml", "check")
-    assert in_pr["continue-on-error"] is True  # (Pages off: the build goes on, unaddressed)
+    # (Pages off, or its address not to be had: the build goes on without one)
+    assert in_pr["if"] == "github.event.repository.has_pages"
+    assert in_pr["continue-on-error"] is True
     build = steps("content.yml", "check")[build_step("content.yml", "check")]
     assert build["env"]["PAGES_URL"] == f"${{{{ steps.{in_pr['id']}.outputs.base_url }}}}"
     assert workflow("content.yml")["permissions"] == {"contents": "read", "pages": "read"}

@@ -182,7 +182,9 @@ def test_large_program_gets_a_page_per_province(tmp_path, monkeypatch):
     out = tmp_path / "site"
     build_site(DATA / "minimal" / "content", TEMPLATES, out, use_cache=False)
     index = page(out, "programs/iuran-apbd/index.html")
-    assert index.by_id("kota-contoh-target-2024") is None
+    # Its figures are in its chart's data table only.
+    assert len(index.find_all("table", class_="facts")) == len(
+        index.find_all("details", class_="chart-data")) > 0
     assert "programs/iuran-apbd/provinsi-contoh/index.html" in "".join(
         a.attrs.get("href", "") for a in index.find_all("a"))
     assert index.find_all("figure", class_="chart")
@@ -197,3 +199,20 @@ def test_backlinks_of_a_note_are_lettered_without_end():
 
     assert [backlink_label(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
         "a", "b", "z", "aa", "ab", "az", "ba", "zz", "aaa"]
+
+
+def test_a_note_shows_the_translation_of_whichever_figure_gives_one():
+    from dataclasses import replace
+
+    from reportgen.content import load_content
+    from reportgen.render import number_citations
+    from tests.conftest import DATA
+
+    content, _ = load_content(DATA / "minimal" / "content")
+    target = next(f for f in content.facts if f.id == "kota-contoh-target-2024")
+    translated = replace(target.citations[0], quote_en="This year the target is about 1,500.")
+    again = replace(target, id="kota-contoh-target-2025", citations=[translated])
+    by_fact, notes = number_citations([target, again])
+    assert len(notes) == 1 and notes[0].facts == [target, again]
+    assert by_fact[target.id] == by_fact[again.id] == notes
+    assert notes[0].citation.quote_en == "This year the target is about 1,500."

@@ -208,7 +208,8 @@
         var menu = target.querySelector("details > summary");
         if (menu) { menu.setAttribute("aria-label", words.menu_label); }
         figure.classList.add("is-live");
-      }).catch(function (error) {  // (the static image shows again)
+      }).catch(function (error) {  // (the static image shows again, until a next fit)
+        drawnFor = null;
         figure.classList.remove("is-live");
         if (window.console) { window.console.warn("chart kept static:", error); }
       }).then(function () {
