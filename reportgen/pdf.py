@@ -33,7 +33,10 @@ template that refers to anything else fails the build.
 
 Deterministic bytes: the creation and modification dates are the date of the newest
 source (or ``SOURCE_DATE_EPOCH`` when set), never the clock, and the PDF identifier is a
-hash of the rendered HTML, so the same content gives a byte-identical file.
+hash of the rendered HTML, so the same content gives a byte-identical file.  The embedded
+fonts carry that date too: where HarfBuzz's subsetter (``libharfbuzz-subset0``) is not
+installed, WeasyPrint subsets them with fontTools, which dates each font by the clock
+unless ``SOURCE_DATE_EPOCH`` is set, so the PDF is written with it set to that date.
 """
 
 from __future__ import annotations
@@ -527,8 +530,27 @@ def render_pdf(content: Content, templates_dir: Path, vega: VegaRenderer,
     metadata.generator = "reportgen"
     metadata.created = metadata.modified = created
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    with _few_collections():
+    with _few_collections(), _fonts_dated(created):
         return document.write_pdf(pdf_identifier=identifier, uncompressed_pdf=False)
+
+
+@contextmanager
+def _fonts_dated(created: str):
+    """Fonts subset meanwhile are dated *created* (an ISO date with its offset), not now.
+
+    fontTools, which WeasyPrint falls back on to subset fonts when HarfBuzz's subsetter is
+    missing, sets each font's modification date to ``SOURCE_DATE_EPOCH`` or else to the
+    clock; it is set here for the writing and restored after."""
+    name = "SOURCE_DATE_EPOCH"
+    before = os.environ.get(name)
+    os.environ[name] = str(int(datetime.datetime.fromisoformat(created).timestamp()))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 @contextmanager

@@ -10,6 +10,7 @@ a large report gets, and every test of the report's contents runs on all four.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
@@ -370,6 +371,51 @@ def test_same_content_gives_the_same_bytes(built, tmp_path):
 
 def test_compact_form_gives_the_same_bytes(built, synthetic_content):
     assert render_compact(synthetic_content) == built("synthetic-compact").data
+
+
+def embedded_font_dates(data: bytes) -> set[int]:
+    """The modification dates (seconds since 1904, as fonts count) of a PDF's fonts."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    dates = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor") or \
+                font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            program = descriptor.get_object().get("/FontFile2")
+            if program is not None:
+                dates.add(TTFont(io.BytesIO(program.get_object().get_data()))["head"].modified)
+    return dates
+
+
+def test_fonts_subset_by_fonttools_are_dated_by_the_content_not_the_clock(monkeypatch):
+    """Without HarfBuzz's subsetter (libharfbuzz-subset0) WeasyPrint subsets the fonts with
+    fontTools, which dates each font by the clock: two builds a second apart differed.
+    Here fontTools is made to subset, with a clock that moves between the two prints."""
+    from types import SimpleNamespace
+
+    import fontTools.misc.timeTools as font_time
+    import weasyprint.pdf.fonts
+
+    from reportgen.pdf import render_pdf
+    from reportgen.vega import VegaRenderer, default_cache_dir
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    content, _ = load_content(MINIMAL)
+    printed = []
+    for now in (1_700_000_000.0, 1_800_000_000.0):
+        monkeypatch.setattr(font_time, "time", SimpleNamespace(time=lambda now=now: now))
+        printed.append(render_pdf(content, TEMPLATES, VegaRenderer(default_cache_dir())))
+    assert printed[0] == printed[1]
+    newest = datetime.datetime(*max(date_parts(s.date) for s in content.sources.values()),
+                               tzinfo=datetime.timezone.utc)
+    since_1904 = int(newest.timestamp()) - font_time.epoch_diff
+    assert embedded_font_dates(printed[0]) == {since_1904}
+    assert "SOURCE_DATE_EPOCH" not in os.environ  # as it was before the print
 
 
 def test_large_content_is_printed_in_the_compact_form(monkeypatch):
