@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem
-from .model import Content, Fact
+from .model import Citation, Content, Fact
 from .numbers import describe_value, figure_in_text
 
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"',
@@ -122,19 +122,25 @@ def disagreement_problems(found: tuple[list[Disagreement], list[tuple[Fact, Fact
 def translation_problems(facts: list[Fact]) -> list[Problem]:
     """A warning for each citation that translates a sentence of a source otherwise than
     the first fact (by id) to translate it: the pages list a sentence once, with the
-    first translation given."""
-    first: dict[tuple[str, str], tuple[Fact, str]] = {}
-    problems = []
-    for fact in sorted(facts, key=lambda f: f.id):
+    first translation given.  Only the facts citing a sentence twice or more are ordered
+    (the caller sorts the problems): at national scale this runs in every build."""
+    translated: dict[tuple[str, str], list[tuple[Fact, Citation]]] = {}
+    for fact in facts:
         for citation in fact.citations:
-            if not citation.quote_en:
-                continue
-            key = (citation.source.id, citation.quote)
-            other = first.setdefault(key, (fact, citation.quote_en))
-            if other[1] != citation.quote_en:
+            if citation.quote_en:
+                key = (citation.source.id, citation.quote)
+                translated.setdefault(key, []).append((fact, citation))
+    problems = []
+    for cited in translated.values():
+        if len(cited) < 2 or all(c.quote_en == cited[0][1].quote_en for _, c in cited):
+            continue
+        cited.sort(key=lambda pair: pair[0].id)
+        first, first_citation = cited[0]
+        for fact, citation in cited[1:]:
+            if citation.quote_en != first_citation.quote_en:
                 problems.append(Problem(*citation.loc, "RG311", "this sentence of "
                                         f"'{citation.source.id}' is translated otherwise for "
-                                        f"'{other[0].id}'", "give it the same quote_en "
+                                        f"'{first.id}'", "give it the same quote_en "
                                         "wherever it is quoted: a page lists the sentence "
                                         "once, with the first translation", "warning"))
     return problems
