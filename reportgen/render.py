@@ -83,9 +83,7 @@ def number_citations(facts: list[Fact], lang: str = PRIMARY
                 ordered.append(note)
             elif note.citation.quote_en is None and citation.quote_en:
                 note.citation = citation
-            if note.facts and note.facts[-1] is fact:
-                continue  # (the same sentence cited twice for one figure: one marker)
-            note.facts.append(fact)
+            note.facts.append(fact)  # (once: a fact citing a sentence twice is RG310)
             notes.append(note)
     return by_fact, ordered
 
@@ -157,7 +155,8 @@ def make_environment(templates_dir: Path, lang: str = PRIMARY,
     env.tests["translated"] = lambda thing, field: is_translated(thing, field, lang)
     env.globals.update(statuses=STATUSES, qualifiers=QUALIFIERS, units=UNITS,
                        region_kinds=REGION_KINDS, program_kinds=PROGRAM_KINDS,
-                       path_for=path_for, home_path=home_path, lang=lang, backlink_label=backlink_label,
+                       path_for=path_for, home_path=home_path, lang=lang,
+                       backlink_label=backlink_label,
                        in_language=lambda other: translations(other).gettext)
     return env
 

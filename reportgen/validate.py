@@ -159,7 +159,7 @@ class RecordChecker:
                                  "write YYYY, YYYY-MM, YYYY-MM-DD, or a span of years as YYYY/YYYY")
                     return _BAD
                 return period
-            if base == "url" and not _URL.match(text):
+            if base == "url" and not is_http_address(text):
                 self.problem(loc, "RG107", f"{kind_name} must be an http(s) address: {text!r}",
                              "use null when the address is unknown; write spaces and "
                              "\" < > \\ ^ ` { | } as %20, %22 and so on")
